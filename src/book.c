@@ -1,0 +1,842 @@
+/*
+ * The order book: pools, levels, matching and order commands.
+ * Rules: docs/MATCHING.md. Data structures: docs/ARCHITECTURE.md.
+ *
+ * Everything here runs on the book's one thread. Events are emitted after
+ * the book has been changed, so a sink that reads the book sees the state
+ * the event describes (a sink must not call commands on the book).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "book_internal.h"
+
+#define SX_ORDER_KEYS(b) (b)->orders, sizeof(struct sx_order)
+#define SX_LEVEL_KEYS(b) (const char *)(b)->levels + offsetof(struct sx_level, price), \
+	sizeof(struct sx_level)
+
+static int sx_level_cmp(const struct sx_level *a, const struct sx_level *b)
+{
+	return (a->price > b->price) - (a->price < b->price);
+}
+
+RB_GENERATE(sx_level_tree, sx_level, rb, sx_level_cmp)
+
+/* ---- memory ---------------------------------------------------------- */
+
+/* Reserves zeroed memory: anonymous pages are touched (and so cost real
+ * memory) only when used. Start-up only. */
+static void *sx_reserve(struct shmex_book *b, size_t bytes)
+{
+	bytes = (bytes + 4095) & ~(size_t)4095;
+	if (b->nregions == sizeof b->region / sizeof b->region[0])
+		return NULL;
+	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	b->region[b->nregions] = p;
+	b->region_size[b->nregions++] = bytes;
+	return p;
+}
+
+static uint32_t sx_pow2_at_least(uint64_t n)
+{
+	uint64_t p = 16;
+	while (p < n)
+		p <<= 1;
+	return (uint32_t)p;
+}
+
+static int sx_log2(uint32_t p)
+{
+	return 31 - __builtin_clz(p);
+}
+
+struct sx_sizes {
+	uint32_t max_orders, max_levels, id_slots, price_slots;
+};
+
+static int sx_sizes_of(const struct shmex_book_params *p, struct sx_sizes *s)
+{
+	if (p == NULL || p->max_orders == 0 || p->max_orders > (1u << 30) ||
+	    p->max_levels > (1u << 30))
+		return SHMEX_E_INVAL;
+	s->max_orders = p->max_orders;
+	s->max_levels = p->max_levels ? p->max_levels : p->max_orders;
+	s->id_slots = sx_pow2_at_least(2ull * s->max_orders);
+	s->price_slots = sx_pow2_at_least(2ull * s->max_levels);
+	return 0;
+}
+
+size_t shmex_book_memsize(const struct shmex_book_params *params)
+{
+	struct sx_sizes s;
+	if (sx_sizes_of(params, &s) != 0)
+		return 0;
+	size_t n = s.max_orders;
+	return sizeof(struct shmex_book) + n * sizeof(struct sx_order) + n * 8 + n * 8 +
+	       s.id_slots * 4ull + s.max_levels * sizeof(struct sx_level) +
+	       2ull * s.price_slots * 4 + 3 * n * sizeof(struct sx_heap_entry) + 3 * n * 4 + n * 4;
+}
+
+static int sx_heap_init(struct shmex_book *b, struct sx_heap *h, uint32_t cap)
+{
+	h->e = sx_reserve(b, (size_t)cap * sizeof(struct sx_heap_entry));
+	h->pos = sx_reserve(b, (size_t)cap * 4);
+	if (!h->e || !h->pos)
+		return SHMEX_E_NOMEM;
+	h->n = 0;
+	h->cap = cap;
+	return 0;
+}
+
+int shmex_book_create(const struct shmex_book_params *params, shmex_book_sink_fn sink,
+		      void *sink_ctx, struct shmex_book **out)
+{
+	struct sx_sizes s;
+	int rc = sx_sizes_of(params, &s);
+	if (rc != 0 || out == NULL)
+		return SHMEX_E_INVAL;
+	struct shmex_book *b = aligned_alloc(SX_CACHE_LINE,
+					     (sizeof *b + SX_CACHE_LINE - 1) & ~(size_t)(SX_CACHE_LINE - 1));
+	if (b == NULL)
+		return SHMEX_E_NOMEM;
+	memset(b, 0, sizeof *b);
+	b->max_orders = s.max_orders;
+	b->max_levels = s.max_levels;
+	b->order_free = SX_NIL;
+	b->level_free = SX_NIL;
+	b->sink = sink;
+	b->sink_ctx = sink_ctx;
+	RB_INIT(&b->tree[0]);
+	RB_INIT(&b->tree[1]);
+
+	size_t n = s.max_orders;
+	b->orders = sx_reserve(b, n * sizeof(struct sx_order));
+	b->seq = sx_reserve(b, n * sizeof(uint64_t));
+	b->expire_at = sx_reserve(b, n * sizeof(int64_t));
+	b->ids.slots = sx_reserve(b, (size_t)s.id_slots * 4);
+	b->levels = sx_reserve(b, (size_t)s.max_levels * sizeof(struct sx_level));
+	b->prices[0].slots = sx_reserve(b, (size_t)s.price_slots * 4);
+	b->prices[1].slots = sx_reserve(b, (size_t)s.price_slots * 4);
+	b->queue = sx_reserve(b, n * 4);
+	if (!b->orders || !b->seq || !b->expire_at || !b->ids.slots || !b->levels ||
+	    !b->prices[0].slots || !b->prices[1].slots || !b->queue)
+		goto nomem;
+	b->ids.mask = s.id_slots - 1;
+	b->ids.shift = (uint32_t)(64 - sx_log2(s.id_slots));
+	for (int side = 0; side < 2; side++) {
+		b->prices[side].mask = s.price_slots - 1;
+		b->prices[side].shift = (uint32_t)(64 - sx_log2(s.price_slots));
+	}
+	if (sx_heap_init(b, &b->rising, s.max_orders) || sx_heap_init(b, &b->falling, s.max_orders) ||
+	    sx_heap_init(b, &b->expiry, s.max_orders))
+		goto nomem;
+	*out = b;
+	return 0;
+nomem:
+	shmex_book_destroy(b);
+	return SHMEX_E_NOMEM;
+}
+
+void shmex_book_destroy(struct shmex_book *book)
+{
+	if (book == NULL)
+		return;
+	for (unsigned i = 0; i < book->nregions; i++)
+		munmap(book->region[i], book->region_size[i]);
+	free(book);
+}
+
+/* ---- events ---------------------------------------------------------- */
+
+static inline void sx_emit(struct shmex_book *b, uint16_t type, uint16_t reason,
+			   const struct sx_order *o, int64_t price, int64_t qty, int64_t remaining)
+{
+	struct shmex_book_event ev;
+	memset(&ev, 0, sizeof ev);
+	ev.type = type;
+	ev.reason = reason;
+	ev.side = o->side;
+	ev.order_id = o->id;
+	ev.owner = o->owner;
+	ev.price = price;
+	ev.qty = qty;
+	ev.remaining = remaining;
+	b->sink(b->sink_ctx, &ev);
+}
+
+static void sx_emit_reject(struct shmex_book *b, uint16_t reason, uint64_t id, uint8_t side,
+			   uint64_t owner, int64_t price, int64_t qty)
+{
+	struct shmex_book_event ev;
+	memset(&ev, 0, sizeof ev);
+	ev.type = SHMEX_EV_REJECTED;
+	ev.reason = reason;
+	ev.side = side;
+	ev.order_id = id;
+	ev.owner = owner;
+	ev.price = price;
+	ev.qty = qty;
+	b->sink(b->sink_ctx, &ev);
+}
+
+/* ---- pools ----------------------------------------------------------- */
+
+static inline uint32_t sx_order_alloc(struct shmex_book *b)
+{
+	uint32_t idx = b->order_free;
+	if (idx != SX_NIL)
+		b->order_free = b->orders[idx].next;
+	else
+		idx = b->order_fresh++;
+	b->live_orders++;
+	return idx;
+}
+
+/* Forgets a live order that is no longer on any level: id index, heaps,
+ * then the slot goes back to the pool. */
+static inline void sx_order_free(struct shmex_book *b, uint32_t idx)
+{
+	struct sx_order *o = &b->orders[idx];
+	sx_itable_erase(&b->ids, o->id, idx, SX_ORDER_KEYS(b));
+	if (SX_UNLIKELY(o->tif == SHMEX_GTD))
+		sx_heap_remove(&b->expiry, idx);
+	if (SX_UNLIKELY(o->bits & SX_OB_PARKED)) {
+		sx_heap_remove(&b->rising, idx);
+		sx_heap_remove(&b->falling, idx);
+	}
+	o->bits = 0;
+	o->next = b->order_free;
+	b->order_free = idx;
+	b->live_orders--;
+}
+
+static inline int sx_better(int side, int64_t a, int64_t b)
+{
+	return side == SHMEX_BUY ? a > b : a < b;
+}
+
+/* Level at @price on @side, created if absent; NULL if the pool is full. */
+static struct sx_level *sx_level_get(struct shmex_book *b, int side, int64_t price)
+{
+	uint32_t li = sx_itable_find(&b->prices[side], (uint64_t)price, SX_LEVEL_KEYS(b));
+	if (SX_LIKELY(li != SX_NIL))
+		return &b->levels[li];
+	li = b->level_free;
+	if (li != SX_NIL)
+		b->level_free = b->levels[li].head;
+	else if (b->level_fresh < b->max_levels)
+		li = b->level_fresh++;
+	else
+		return NULL;
+	struct sx_level *l = &b->levels[li];
+	memset(l, 0, sizeof *l);
+	l->price = price;
+	l->head = l->tail = SX_NIL;
+	l->side = (uint32_t)side;
+	sx_level_tree_RB_INSERT(&b->tree[side], l);
+	sx_itable_insert(&b->prices[side], (uint64_t)price, li);
+	b->level_count[side]++;
+	if (b->best[side] == NULL || sx_better(side, price, b->best[side]->price))
+		b->best[side] = l;
+	return l;
+}
+
+/* The next level after @l going away from the best price. */
+static inline struct sx_level *sx_level_worse(struct shmex_book *b, struct sx_level *l)
+{
+	(void)b;
+	return l->side == SHMEX_BUY ? sx_level_tree_RB_PREV(l) : sx_level_tree_RB_NEXT(l);
+}
+
+static void sx_level_remove(struct shmex_book *b, struct sx_level *l)
+{
+	int side = (int)l->side;
+	uint32_t li = (uint32_t)(l - b->levels);
+	if (b->best[side] == l)
+		b->best[side] = sx_level_worse(b, l);
+	sx_level_tree_RB_REMOVE(&b->tree[side], l);
+	sx_itable_erase(&b->prices[side], (uint64_t)l->price, li, SX_LEVEL_KEYS(b));
+	b->level_count[side]--;
+	l->head = b->level_free;
+	b->level_free = li;
+}
+
+static inline void sx_queue_append(struct shmex_book *b, struct sx_level *l, uint32_t idx)
+{
+	struct sx_order *o = &b->orders[idx];
+	o->next = SX_NIL;
+	o->prev = l->tail;
+	if (l->tail != SX_NIL)
+		b->orders[l->tail].next = idx;
+	else
+		l->head = idx;
+	l->tail = idx;
+}
+
+static inline void sx_queue_unlink(struct shmex_book *b, struct sx_level *l, uint32_t idx)
+{
+	struct sx_order *o = &b->orders[idx];
+	if (o->prev != SX_NIL)
+		b->orders[o->prev].next = o->next;
+	else
+		l->head = o->next;
+	if (o->next != SX_NIL)
+		b->orders[o->next].prev = o->prev;
+	else
+		l->tail = o->prev;
+}
+
+/* Takes a resting order off its level (and the level off the book if it
+ * empties). The order stays live. */
+static void sx_unrest(struct shmex_book *b, uint32_t idx)
+{
+	struct sx_order *o = &b->orders[idx];
+	struct sx_level *l = &b->levels[o->level];
+	sx_queue_unlink(b, l, idx);
+	l->displayed -= (shmex_u128)o->displayed;
+	l->total -= (shmex_u128)o->remaining;
+	o->level = SX_NIL;
+	if (--l->count == 0)
+		sx_level_remove(b, l);
+}
+
+static inline int64_t sx_display_of(const struct sx_order *o)
+{
+	return o->peak && o->peak < o->remaining ? o->peak : o->remaining;
+}
+
+/* Puts a live order at the back of its price's queue; 0 or -1 if no level
+ * slot is free. */
+static int sx_rest(struct shmex_book *b, uint32_t idx)
+{
+	struct sx_order *o = &b->orders[idx];
+	struct sx_level *l = sx_level_get(b, o->side, o->price);
+	if (SX_UNLIKELY(l == NULL))
+		return -1;
+	o->displayed = sx_display_of(o);
+	o->level = (uint32_t)(l - b->levels);
+	sx_queue_append(b, l, idx);
+	l->count++;
+	l->displayed += (shmex_u128)o->displayed;
+	l->total += (shmex_u128)o->remaining;
+	return 0;
+}
+
+/* ---- matching -------------------------------------------------------- */
+
+static inline int sx_crosses(const struct sx_order *o, int64_t level_price)
+{
+	if (o->type == SHMEX_MARKET)
+		return 1;
+	return o->side == SHMEX_BUY ? level_price <= o->price : level_price >= o->price;
+}
+
+static inline int sx_stp_active(const struct sx_order *o)
+{
+	return (o->bits & SX_OB_OWNER) && (o->bits & SX_OB_STP_MASK);
+}
+
+static inline int sx_same_owner(const struct sx_order *a, const struct sx_order *b)
+{
+	return (b->bits & SX_OB_OWNER) && a->owner == b->owner;
+}
+
+/* Whether a FOK can fill whole, walking exactly as sx_match would. */
+static int sx_fok_fillable(struct shmex_book *b, const struct sx_order *o)
+{
+	shmex_u128 need = (shmex_u128)o->remaining, have = 0;
+	int stp = sx_stp_active(o) ? (o->bits & SX_OB_STP_MASK) : SHMEX_STP_NONE;
+	for (struct sx_level *l = b->best[o->side ^ 1]; l && sx_crosses(o, l->price);
+	     l = sx_level_worse(b, l)) {
+		if (stp == SHMEX_STP_NONE) {
+			have += l->total;
+		} else {
+			shmex_u128 whole = 0, ahead = 0;
+			for (uint32_t i = l->head; i != SX_NIL; i = b->orders[i].next) {
+				const struct sx_order *m = &b->orders[i];
+				if (sx_same_owner(o, m)) {
+					if (stp == SHMEX_STP_CANCEL_OLDEST)
+						continue;
+					return have + ahead >= need;
+				}
+				whole += (shmex_u128)m->remaining;
+				ahead += (shmex_u128)m->displayed;
+			}
+			have += whole;
+		}
+		if (have >= need)
+			return 1;
+	}
+	return have >= need;
+}
+
+static inline void sx_note_trade(struct shmex_book *b, int64_t price)
+{
+	b->last_price = price;
+	b->has_last = 1;
+	if (!b->traded) {
+		b->traded = 1;
+		b->lo = b->hi = price;
+	} else {
+		if (price < b->lo)
+			b->lo = price;
+		if (price > b->hi)
+			b->hi = price;
+	}
+}
+
+enum sx_match_end { SX_M_OPEN, SX_M_ENDED, SX_M_BUDGET };
+
+/* Matches the live, unrested order @idx against the opposite side. Returns
+ * SX_M_ENDED if self-trade prevention ended it (already freed), SX_M_BUDGET
+ * if its notional budget ran out, SX_M_OPEN otherwise. */
+static enum sx_match_end sx_match(struct shmex_book *b, uint32_t idx, shmex_u128 budget)
+{
+	struct sx_order *o = &b->orders[idx];
+	const int opp = o->side ^ 1;
+	const int stp = sx_stp_active(o) ? (o->bits & SX_OB_STP_MASK) : SHMEX_STP_NONE;
+	const int capped = budget != 0;
+	struct sx_level *l;
+
+	while (o->remaining > 0 && (l = b->best[opp]) != NULL && sx_crosses(o, l->price)) {
+		const int64_t price = l->price;
+		/* Take orders from the head of this level until it empties or
+		 * the incoming order is done; the level's removal ends the loop. */
+		for (;;) {
+			uint32_t mi = l->head;
+			struct sx_order *m = &b->orders[mi];
+			if (SX_UNLIKELY(stp != SHMEX_STP_NONE && sx_same_owner(o, m))) {
+				if (stp == SHMEX_STP_CANCEL_NEWEST)
+					goto self_cancel;
+				struct sx_order gone = *m;
+				int last = l->count == 1;
+				sx_unrest(b, mi);
+				sx_order_free(b, mi);
+				sx_emit(b, SHMEX_EV_CANCELLED, SHMEX_R_SELF_TRADE, &gone, price,
+					gone.remaining, 0);
+				if (stp == SHMEX_STP_CANCEL_BOTH)
+					goto self_cancel;
+				if (last)
+					break;
+				continue;
+			}
+			int64_t fill = o->remaining < m->displayed ? o->remaining : m->displayed;
+			if (SX_UNLIKELY(capped)) {
+				shmex_u128 afford = budget / (shmex_u128)price;
+				if (afford < (shmex_u128)fill)
+					fill = (int64_t)afford;
+				if (fill == 0)
+					return SX_M_BUDGET;
+				budget -= (shmex_u128)price * (shmex_u128)fill;
+			}
+			o->remaining -= fill;
+			m->remaining -= fill;
+			m->displayed -= fill;
+			l->displayed -= (shmex_u128)fill;
+			l->total -= (shmex_u128)fill;
+			sx_note_trade(b, price);
+
+			struct shmex_book_event ev;
+			memset(&ev, 0, sizeof ev);
+			ev.type = SHMEX_EV_TRADE;
+			ev.side = o->side;
+			ev.order_id = o->id;
+			ev.maker_id = m->id;
+			ev.owner = o->owner;
+			ev.maker_owner = m->owner;
+			ev.price = price;
+			ev.qty = fill;
+			ev.remaining = o->remaining;
+			int level_gone = 0;
+			if (m->displayed == 0) {
+				if (m->remaining == 0) {
+					ev.flags = SHMEX_EVF_MAKER_DONE;
+					level_gone = l->count == 1;
+					sx_unrest(b, mi);
+					sx_order_free(b, mi);
+				} else {
+					/* Iceberg: a new peak goes to the back of the queue. */
+					ev.flags = SHMEX_EVF_REPLENISHED;
+					m->displayed = sx_display_of(m);
+					l->displayed += (shmex_u128)m->displayed;
+					if (l->count > 1) {
+						sx_queue_unlink(b, l, mi);
+						sx_queue_append(b, l, mi);
+					}
+				}
+			}
+			b->sink(b->sink_ctx, &ev);
+			if (level_gone || o->remaining == 0)
+				break;
+		}
+	}
+	return SX_M_OPEN;
+
+self_cancel:;
+	int64_t q = o->remaining;
+	o->remaining = 0;
+	struct sx_order copy = *o;
+	sx_order_free(b, idx);
+	sx_emit(b, SHMEX_EV_CANCELLED, SHMEX_R_SELF_TRADE, &copy, copy.price, q, 0);
+	return SX_M_ENDED;
+}
+
+/* Runs an accepted, active (not parked) order: FOK check, matching, then
+ * rest or kill the remainder. */
+static void sx_execute(struct shmex_book *b, uint32_t idx, shmex_u128 budget)
+{
+	struct sx_order *o = &b->orders[idx];
+	if (SX_UNLIKELY(o->tif == SHMEX_FOK) && !sx_fok_fillable(b, o)) {
+		struct sx_order copy = *o;
+		sx_order_free(b, idx);
+		sx_emit(b, SHMEX_EV_KILLED, SHMEX_R_FOK, &copy, copy.price, copy.remaining, 0);
+		return;
+	}
+	enum sx_match_end end = sx_match(b, idx, budget);
+	if (end == SX_M_ENDED)
+		return;
+	if (o->remaining == 0) {
+		sx_order_free(b, idx);
+		return;
+	}
+	uint16_t reason = SHMEX_R_NONE;
+	if (end == SX_M_BUDGET)
+		reason = SHMEX_R_BUDGET;
+	else if (o->type == SHMEX_MARKET || o->tif == SHMEX_IOC || o->tif == SHMEX_FOK)
+		reason = SHMEX_R_IOC;
+	else if (sx_rest(b, idx) != 0)
+		reason = SHMEX_R_BOOK_FULL;
+	if (reason != SHMEX_R_NONE) {
+		struct sx_order copy = *o;
+		sx_order_free(b, idx);
+		sx_emit(b, SHMEX_EV_KILLED, reason, &copy, copy.price, copy.remaining, 0);
+		return;
+	}
+	if (o->tif == SHMEX_GTD && !sx_heap_has(&b->expiry, idx))
+		sx_heap_push(&b->expiry, b->expire_at[idx], b->seq[idx], idx);
+	sx_emit(b, SHMEX_EV_RESTED, SHMEX_R_NONE, o, o->price, o->remaining, o->remaining);
+}
+
+/* ---- stops ----------------------------------------------------------- */
+
+static inline int sx_is_stop(uint8_t type)
+{
+	return type >= SHMEX_STOP_LIMIT;
+}
+
+/* Rising-price triggers: buy stop, sell take-profit. */
+static inline int sx_fires_rising(const struct sx_order *o)
+{
+	int stop = o->type == SHMEX_STOP_LIMIT || o->type == SHMEX_STOP_MARKET;
+	return stop == (o->side == SHMEX_BUY);
+}
+
+static inline int sx_fires_at(const struct sx_order *o, int64_t price)
+{
+	int64_t trigger = o->displayed;
+	return sx_fires_rising(o) ? trigger <= price : trigger >= price;
+}
+
+static int sx_seq_cmp(const void *a, const void *b, void *ctx)
+{
+	const uint64_t *seq = ctx;
+	uint64_t x = seq[*(const uint32_t *)a], y = seq[*(const uint32_t *)b];
+	return (x > y) - (x < y);
+}
+
+/* Moves every parked order that the trades since the last check trigger
+ * onto the back of the run queue, in acceptance order. */
+static void sx_collect_triggers(struct shmex_book *b)
+{
+	if (!b->traded)
+		return;
+	b->traded = 0;
+	uint32_t first = b->queue_tail;
+	while (b->rising.n && b->rising.e[0].key <= b->hi) {
+		uint32_t idx = b->rising.e[0].idx;
+		sx_heap_remove_at(&b->rising, 0);
+		b->queue[b->queue_tail++] = idx;
+	}
+	while (b->falling.n && b->falling.e[0].key <= -b->lo) {
+		uint32_t idx = b->falling.e[0].idx;
+		sx_heap_remove_at(&b->falling, 0);
+		b->queue[b->queue_tail++] = idx;
+	}
+	if (b->queue_tail - first > 1)
+		qsort_r(&b->queue[first], b->queue_tail - first, sizeof(uint32_t), sx_seq_cmp,
+			b->seq);
+}
+
+static void sx_activate(struct shmex_book *b, uint32_t idx)
+{
+	struct sx_order *o = &b->orders[idx];
+	int64_t trigger = o->displayed;
+	o->bits &= (uint8_t)~SX_OB_PARKED;
+	o->type = (o->type == SHMEX_STOP_LIMIT || o->type == SHMEX_TAKE_PROFIT_LIMIT) ? SHMEX_LIMIT
+										  : SHMEX_MARKET;
+	o->displayed = 0;
+	sx_emit(b, SHMEX_EV_TRIGGERED, SHMEX_R_NONE, o, trigger, o->remaining, o->remaining);
+	sx_execute(b, idx, 0);
+}
+
+/* Runs triggered stops until no trade triggers any more. */
+static void sx_run_triggers(struct shmex_book *b)
+{
+	if (SX_LIKELY(b->rising.n == 0 && b->falling.n == 0)) {
+		b->traded = 0;
+		return;
+	}
+	b->queue_head = b->queue_tail = 0;
+	sx_collect_triggers(b);
+	while (b->queue_head < b->queue_tail) {
+		sx_activate(b, b->queue[b->queue_head++]);
+		sx_collect_triggers(b);
+	}
+}
+
+static void sx_park(struct shmex_book *b, uint32_t idx)
+{
+	struct sx_order *o = &b->orders[idx];
+	o->bits |= SX_OB_PARKED;
+	if (sx_fires_rising(o))
+		sx_heap_push(&b->rising, o->displayed, b->seq[idx], idx);
+	else
+		sx_heap_push(&b->falling, -o->displayed, b->seq[idx], idx);
+	if (o->tif == SHMEX_GTD)
+		sx_heap_push(&b->expiry, b->expire_at[idx], b->seq[idx], idx);
+	sx_emit(b, SHMEX_EV_PARKED, SHMEX_R_NONE, o, o->price, o->remaining, o->remaining);
+}
+
+/* ---- commands -------------------------------------------------------- */
+
+static int sx_reason_error(uint16_t reason)
+{
+	switch (reason) {
+	case SHMEX_R_DUPLICATE_ID: return SHMEX_E_DUPLICATE;
+	case SHMEX_R_BAD_OPTION: return SHMEX_E_BAD_OPTION;
+	case SHMEX_R_BAD_QTY: return SHMEX_E_BAD_QTY;
+	case SHMEX_R_BAD_PRICE: return SHMEX_E_BAD_PRICE;
+	case SHMEX_R_EXPIRED: return SHMEX_E_EXPIRED;
+	case SHMEX_R_BOOK_FULL: return SHMEX_E_FULL;
+	case SHMEX_R_POST_ONLY: return SHMEX_E_WOULD_CROSS;
+	case SHMEX_R_UNKNOWN_ORDER: return SHMEX_E_UNKNOWN_ORDER;
+	default: return SHMEX_E_INVAL;
+	}
+}
+
+/* Whether a post-only order at @price on @side would trade now. */
+static inline int sx_post_crosses(const struct shmex_book *b, int side, int64_t price)
+{
+	const struct sx_level *opp = b->best[side ^ 1];
+	return opp && (side == SHMEX_BUY ? price >= opp->price : price <= opp->price);
+}
+
+/* Checks a new order in the documented order; SHMEX_R_NONE if acceptable. */
+static uint16_t sx_validate(const struct shmex_book *b, const struct shmex_order *p)
+{
+	if (sx_itable_find(&b->ids, p->id, SX_ORDER_KEYS(b)) != SX_NIL)
+		return SHMEX_R_DUPLICATE_ID;
+	if (p->side > SHMEX_SELL || p->type > SHMEX_TAKE_PROFIT_MARKET || p->tif > SHMEX_GTD ||
+	    p->stp > SHMEX_STP_CANCEL_BOTH ||
+	    (p->flags & ~(uint32_t)(SHMEX_OF_OWNER | SHMEX_OF_POST_ONLY)))
+		return SHMEX_R_BAD_OPTION;
+	const int market = p->type == SHMEX_MARKET || p->type == SHMEX_STOP_MARKET ||
+			   p->type == SHMEX_TAKE_PROFIT_MARKET;
+	const int immediate = p->tif == SHMEX_IOC || p->tif == SHMEX_FOK;
+	if ((market && !immediate) ||
+	    ((p->flags & SHMEX_OF_POST_ONLY) && (immediate || p->type != SHMEX_LIMIT)) ||
+	    (p->display_qty > 0 && (immediate || market)) ||
+	    (p->stp != SHMEX_STP_NONE && !(p->flags & SHMEX_OF_OWNER)) ||
+	    (p->max_notional != 0 &&
+	     (p->type != SHMEX_MARKET || p->tif == SHMEX_FOK || p->max_notional < 0)))
+		return SHMEX_R_BAD_OPTION;
+	if (p->qty <= 0 || p->display_qty < 0)
+		return SHMEX_R_BAD_QTY;
+	if ((!market && p->price <= 0) || (sx_is_stop(p->type) && p->trigger_price <= 0))
+		return SHMEX_R_BAD_PRICE;
+	if (p->tif == SHMEX_GTD && p->expire_at <= b->now)
+		return SHMEX_R_EXPIRED;
+	if (b->order_free == SX_NIL && b->order_fresh >= b->max_orders)
+		return SHMEX_R_BOOK_FULL;
+	if ((p->flags & SHMEX_OF_POST_ONLY) && sx_post_crosses(b, p->side, p->price))
+		return SHMEX_R_POST_ONLY;
+	return SHMEX_R_NONE;
+}
+
+int shmex_book_submit(struct shmex_book *b, const struct shmex_order *p)
+{
+	uint16_t reason = sx_validate(b, p);
+	if (SX_UNLIKELY(reason != SHMEX_R_NONE)) {
+		sx_emit_reject(b, reason, p->id, p->side, p->owner, p->price, p->qty);
+		return sx_reason_error(reason);
+	}
+	const int market = p->type == SHMEX_MARKET || p->type == SHMEX_STOP_MARKET ||
+			   p->type == SHMEX_TAKE_PROFIT_MARKET;
+	uint32_t idx = sx_order_alloc(b);
+	struct sx_order *o = &b->orders[idx];
+	o->id = p->id;
+	o->owner = p->owner;
+	o->price = market ? 0 : p->price;
+	o->remaining = p->qty;
+	o->displayed = 0;
+	o->peak = p->display_qty;
+	o->prev = o->next = o->level = SX_NIL;
+	o->side = p->side;
+	o->type = p->type;
+	o->tif = p->tif;
+	o->bits = (uint8_t)(SX_OB_LIVE | (p->stp & SX_OB_STP_MASK) |
+			    ((p->flags & SHMEX_OF_OWNER) ? SX_OB_OWNER : 0) |
+			    ((p->flags & SHMEX_OF_POST_ONLY) ? SX_OB_POST : 0));
+	b->seq[idx] = b->next_seq++;
+	b->expire_at[idx] = p->tif == SHMEX_GTD ? p->expire_at : 0;
+	sx_itable_insert(&b->ids, p->id, idx);
+	sx_emit(b, SHMEX_EV_ACCEPTED, SHMEX_R_NONE, o, o->price, p->qty, p->qty);
+
+	if (SX_UNLIKELY(sx_is_stop(p->type))) {
+		o->displayed = p->trigger_price;
+		if (!(b->has_last && sx_fires_at(o, b->last_price))) {
+			sx_park(b, idx);
+			return 0;
+		}
+		sx_activate(b, idx);
+	} else {
+		shmex_u128 budget = p->max_notional > 0 ? (shmex_u128)p->max_notional : 0;
+		sx_execute(b, idx, budget);
+	}
+	sx_run_triggers(b);
+	return 0;
+}
+
+static inline uint32_t sx_lookup(const struct shmex_book *b, uint64_t id)
+{
+	return sx_itable_find(&b->ids, id, SX_ORDER_KEYS(b));
+}
+
+/* Ends a live order (resting or parked) with @type / @reason. */
+static void sx_end(struct shmex_book *b, uint32_t idx, uint16_t type, uint16_t reason)
+{
+	struct sx_order *o = &b->orders[idx];
+	if (o->level != SX_NIL)
+		sx_unrest(b, idx);
+	struct sx_order copy = *o;
+	sx_order_free(b, idx);
+	sx_emit(b, type, reason, &copy, copy.price, copy.remaining, 0);
+}
+
+int shmex_book_cancel(struct shmex_book *b, uint64_t id)
+{
+	uint32_t idx = sx_lookup(b, id);
+	if (idx == SX_NIL) {
+		sx_emit_reject(b, SHMEX_R_UNKNOWN_ORDER, id, 0, 0, 0, 0);
+		return SHMEX_E_UNKNOWN_ORDER;
+	}
+	sx_end(b, idx, SHMEX_EV_CANCELLED, SHMEX_R_CANCEL_REQUEST);
+	return 0;
+}
+
+/* Lowers a live order's remaining by 0 < by < remaining, hidden first. */
+static void sx_shrink(struct shmex_book *b, uint32_t idx, int64_t by)
+{
+	struct sx_order *o = &b->orders[idx];
+	if (o->level != SX_NIL) {
+		struct sx_level *l = &b->levels[o->level];
+		int64_t hidden = o->remaining - o->displayed;
+		if (by > hidden) {
+			o->displayed -= by - hidden;
+			l->displayed -= (shmex_u128)(by - hidden);
+		}
+		l->total -= (shmex_u128)by;
+	}
+	o->remaining -= by;
+	sx_emit(b, SHMEX_EV_REDUCED, SHMEX_R_NONE, o, o->price, by, o->remaining);
+}
+
+int shmex_book_reduce(struct shmex_book *b, uint64_t id, int64_t by)
+{
+	if (by <= 0) {
+		sx_emit_reject(b, SHMEX_R_BAD_QTY, id, 0, 0, 0, by);
+		return SHMEX_E_BAD_QTY;
+	}
+	uint32_t idx = sx_lookup(b, id);
+	if (idx == SX_NIL) {
+		sx_emit_reject(b, SHMEX_R_UNKNOWN_ORDER, id, 0, 0, 0, by);
+		return SHMEX_E_UNKNOWN_ORDER;
+	}
+	if (by >= b->orders[idx].remaining)
+		sx_end(b, idx, SHMEX_EV_CANCELLED, SHMEX_R_REDUCED_TO_ZERO);
+	else
+		sx_shrink(b, idx, by);
+	return 0;
+}
+
+int shmex_book_amend(struct shmex_book *b, uint64_t id, int64_t new_price, int64_t new_qty)
+{
+	uint16_t reason = SHMEX_R_NONE;
+	uint32_t idx = SX_NIL;
+	if (new_qty <= 0)
+		reason = SHMEX_R_BAD_QTY;
+	else if (new_price <= 0)
+		reason = SHMEX_R_BAD_PRICE;
+	else if ((idx = sx_lookup(b, id)) == SX_NIL)
+		reason = SHMEX_R_UNKNOWN_ORDER;
+	else if (b->orders[idx].bits & SX_OB_PARKED)
+		reason = SHMEX_R_BAD_OPTION;
+	else if ((b->orders[idx].bits & SX_OB_POST) && new_price != b->orders[idx].price &&
+		 sx_post_crosses(b, b->orders[idx].side, new_price))
+		reason = SHMEX_R_POST_ONLY;
+	if (reason != SHMEX_R_NONE) {
+		const struct sx_order *o = idx != SX_NIL ? &b->orders[idx] : NULL;
+		sx_emit_reject(b, reason, id, o ? o->side : 0, o ? o->owner : 0, new_price, new_qty);
+		return sx_reason_error(reason);
+	}
+	struct sx_order *o = &b->orders[idx];
+	if (new_price == o->price && new_qty <= o->remaining) {
+		if (new_qty < o->remaining)
+			sx_shrink(b, idx, o->remaining - new_qty);
+		else
+			sx_emit(b, SHMEX_EV_AMENDED, SHMEX_R_NONE, o, o->price, new_qty, new_qty);
+		return 0;
+	}
+	sx_unrest(b, idx);
+	sx_heap_remove(&b->expiry, idx); /* re-queued with the new sequence */
+	o->price = new_price;
+	o->remaining = new_qty;
+	o->displayed = 0;
+	b->seq[idx] = b->next_seq++;
+	sx_emit(b, SHMEX_EV_AMENDED, SHMEX_R_NONE, o, new_price, new_qty, new_qty);
+	sx_execute(b, idx, 0);
+	sx_run_triggers(b);
+	return 0;
+}
+
+uint32_t shmex_book_cancel_owner(struct shmex_book *b, uint64_t owner)
+{
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < b->order_fresh; i++) {
+		const struct sx_order *o = &b->orders[i];
+		if ((o->bits & SX_OB_LIVE) && (o->bits & SX_OB_OWNER) && o->owner == owner)
+			b->queue[n++] = i;
+	}
+	if (n > 1)
+		qsort_r(b->queue, n, sizeof(uint32_t), sx_seq_cmp, b->seq);
+	for (uint32_t k = 0; k < n; k++)
+		sx_end(b, b->queue[k], SHMEX_EV_CANCELLED, SHMEX_R_MASS_CANCEL);
+	return n;
+}
+
+uint32_t shmex_book_advance(struct shmex_book *b, int64_t now)
+{
+	if (now <= b->now)
+		return 0;
+	b->now = now;
+	uint32_t n = 0;
+	while (b->expiry.n && b->expiry.e[0].key <= now) {
+		sx_end(b, b->expiry.e[0].idx, SHMEX_EV_EXPIRED, SHMEX_R_EXPIRED);
+		n++;
+	}
+	return n;
+}

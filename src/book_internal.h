@@ -1,0 +1,109 @@
+/*
+ * Internal layout of struct shmex_book (see docs/ARCHITECTURE.md).
+ *
+ * Orders live in a fixed pool addressed by 32-bit index. The hot part of an
+ * order (everything matching touches) is one 64-byte cache line; what only
+ * stops and GTD orders need lives in side arrays. Price levels live in a
+ * second pool; each side keeps its levels in a red-black tree ordered by
+ * price (libbsd's intrusive <sys/tree.h>, no allocation) for best-price
+ * succession, plus a hash index price -> level for O(1) access to an
+ * existing level. The best level of each side is cached.
+ */
+#ifndef SX_BOOK_INTERNAL_H
+#define SX_BOOK_INTERNAL_H
+
+#include <stdalign.h>
+#include <stdint.h>
+
+#include <bsd/sys/tree.h>
+
+#include "shmex/book.h"
+#include "sx_cache.h"
+#include "sx_heap.h"
+#include "sx_itable.h"
+
+/* sx_order.bits */
+enum {
+	SX_OB_STP_MASK = 0x3,  /* enum shmex_stp */
+	SX_OB_OWNER = 1u << 2, /* SHMEX_OF_OWNER */
+	SX_OB_POST = 1u << 3,  /* SHMEX_OF_POST_ONLY */
+	SX_OB_PARKED = 1u << 4, /* stop / take-profit waiting for its trigger */
+	SX_OB_LIVE = 1u << 5,  /* slot holds a live order */
+};
+
+/* One order, one cache line. id must stay first: the id index reads it
+ * through sx_itable_key_at(). */
+struct sx_order {
+	uint64_t id;
+	uint64_t owner;
+	int64_t price;     /* limit price (0 for market types) */
+	int64_t remaining; /* displayed + hidden */
+	int64_t displayed; /* resting: the visible part; parked: the trigger price */
+	int64_t peak;      /* iceberg display size, 0 = not an iceberg */
+	uint32_t prev, next; /* queue links within the level (SX_NIL ends) */
+	uint32_t level;    /* level index; SX_NIL when not resting */
+	uint8_t side, type, tif, bits;
+};
+_Static_assert(sizeof(struct sx_order) == 64, "hot order must be one cache line");
+
+struct sx_level {
+	RB_ENTRY(sx_level) rb;
+	int64_t price;      /* read by the level index via offsetof */
+	uint32_t head, tail; /* FIFO of orders, oldest at head */
+	uint32_t count;
+	uint32_t side;
+	shmex_u128 displayed; /* sum of displayed quantities */
+	shmex_u128 total;     /* sum of remaining quantities (hidden included) */
+};
+
+RB_HEAD(sx_level_tree, sx_level);
+RB_PROTOTYPE(sx_level_tree, sx_level, rb, sx_level_cmp)
+
+struct shmex_book {
+	/* Order pool. */
+	struct sx_order *orders;
+	uint64_t *seq;        /* acceptance sequence per order */
+	int64_t *expire_at;   /* GTD expiry per order */
+	uint32_t max_orders;
+	uint32_t order_fresh; /* slots >= this were never used (untouched pages) */
+	uint32_t order_free;  /* free list through sx_order.next */
+	uint32_t live_orders;
+	struct sx_itable ids;
+
+	/* Level pool and per-side indices. */
+	struct sx_level *levels;
+	uint32_t max_levels;
+	uint32_t level_fresh;
+	uint32_t level_free;  /* free list through sx_level.head */
+	uint32_t level_count[2];
+	struct sx_level *best[2];
+	struct sx_level_tree tree[2];
+	struct sx_itable prices[2];
+
+	/* Parked stops: rising fires while key <= hi (buy stop, sell take-profit,
+	 * key = trigger); falling fires while key <= -lo (sell stop, buy
+	 * take-profit, key = -trigger). */
+	struct sx_heap rising, falling;
+	struct sx_heap expiry; /* GTD orders by (expire_at, seq) */
+	uint32_t *queue;       /* triggered orders waiting to run; also scratch */
+	uint32_t queue_head, queue_tail;
+
+	/* Trade tape state for triggers. */
+	int64_t last_price;
+	int64_t lo, hi;       /* lowest / highest trade price since the last check */
+	uint8_t has_last;
+	uint8_t traded;       /* a trade happened since the last trigger check */
+
+	int64_t now;
+	uint64_t next_seq;
+
+	shmex_book_sink_fn sink;
+	void *sink_ctx;
+
+	/* Memory regions, for destroy. */
+	void *region[16];
+	size_t region_size[16];
+	unsigned nregions;
+};
+
+#endif /* SX_BOOK_INTERNAL_H */
