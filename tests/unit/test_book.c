@@ -1,0 +1,865 @@
+/*
+ * One test per matching rule of docs/MATCHING.md. Each test drives a small
+ * book, records every event, and checks the exact events and the resulting
+ * depth; shmex_book_verify() runs after every command.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "shmex/book.h"
+
+#define MAX_EVENTS 256
+
+struct rec {
+	struct shmex_book_event ev[MAX_EVENTS];
+	int n;
+};
+
+static struct rec R;
+static struct shmex_book *B;
+
+static void sink(void *ctx, const struct shmex_book_event *ev)
+{
+	struct rec *r = ctx;
+	assert_true(r->n < MAX_EVENTS);
+	r->ev[r->n++] = *ev;
+}
+
+static int setup_cap(uint32_t orders, uint32_t levels)
+{
+	memset(&R, 0, sizeof R);
+	struct shmex_book_params p = { .max_orders = orders, .max_levels = levels };
+	return shmex_book_create(&p, sink, &R, &B);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	return setup_cap(1024, 0);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	shmex_book_destroy(B);
+	B = NULL;
+	return 0;
+}
+
+static void clear(void)
+{
+	R.n = 0;
+}
+
+static void verify(void)
+{
+	assert_int_equal(shmex_book_verify(B), 0);
+}
+
+static struct shmex_order limit(uint64_t id, int side, int64_t price, int64_t qty)
+{
+	struct shmex_order o;
+	memset(&o, 0, sizeof o);
+	o.id = id;
+	o.side = (uint8_t)side;
+	o.type = SHMEX_LIMIT;
+	o.tif = SHMEX_GTC;
+	o.price = price;
+	o.qty = qty;
+	return o;
+}
+
+static int submit(struct shmex_order o)
+{
+	clear();
+	int rc = shmex_book_submit(B, &o);
+	verify();
+	return rc;
+}
+
+static int add(uint64_t id, int side, int64_t price, int64_t qty)
+{
+	return submit(limit(id, side, price, qty));
+}
+
+static int count_type(uint16_t type)
+{
+	int n = 0;
+	for (int i = 0; i < R.n; i++)
+		n += R.ev[i].type == type;
+	return n;
+}
+
+/* The k-th event of a given type. */
+static const struct shmex_book_event *nth(uint16_t type, int k)
+{
+	for (int i = 0; i < R.n; i++)
+		if (R.ev[i].type == type && k-- == 0)
+			return &R.ev[i];
+	fail_msg("no event %d of type %u", k, type);
+	return NULL;
+}
+
+static void assert_trade(int k, uint64_t taker, uint64_t maker, int64_t price, int64_t qty)
+{
+	const struct shmex_book_event *e = nth(SHMEX_EV_TRADE, k);
+	assert_int_equal(e->order_id, taker);
+	assert_int_equal(e->maker_id, maker);
+	assert_int_equal(e->price, price);
+	assert_int_equal(e->qty, qty);
+}
+
+static void assert_level(int side, int i, int64_t price, int64_t qty, uint32_t orders)
+{
+	struct shmex_level_info lv[64];
+	uint32_t n = shmex_book_depth(B, side, lv, 64);
+	assert_true((uint32_t)i < n);
+	assert_int_equal(lv[i].price, price);
+	assert_true(lv[i].qty == (shmex_u128)qty);
+	assert_int_equal(lv[i].orders, orders);
+}
+
+static uint32_t levels(int side)
+{
+	return shmex_book_level_count(B, side);
+}
+
+/* ---- basic placement and priority -------------------------------------- */
+
+static void test_limit_rests_and_best_price(void **state)
+{
+	(void)state;
+	int64_t p;
+	assert_int_equal(shmex_book_best(B, SHMEX_BUY, &p), 0);
+	assert_int_equal(add(1, SHMEX_BUY, 100, 5), 0);
+	assert_int_equal(R.n, 2);
+	assert_int_equal(R.ev[0].type, SHMEX_EV_ACCEPTED);
+	assert_int_equal(R.ev[1].type, SHMEX_EV_RESTED);
+	assert_int_equal(R.ev[1].remaining, 5);
+	add(2, SHMEX_BUY, 101, 1);
+	add(3, SHMEX_BUY, 99, 1);
+	add(4, SHMEX_SELL, 105, 1);
+	add(5, SHMEX_SELL, 103, 1);
+	assert_int_equal(shmex_book_best(B, SHMEX_BUY, &p), 1);
+	assert_int_equal(p, 101);
+	assert_int_equal(shmex_book_best(B, SHMEX_SELL, &p), 1);
+	assert_int_equal(p, 103);
+	shmex_book_cancel(B, 2);
+	assert_int_equal(shmex_book_best(B, SHMEX_BUY, &p), 1);
+	assert_int_equal(p, 100);
+	assert_level(SHMEX_BUY, 1, 99, 1, 1);
+	assert_int_equal(shmex_book_order_count(B), 4);
+}
+
+static void test_price_then_time_priority(void **state)
+{
+	(void)state;
+	add(1, SHMEX_SELL, 101, 5);
+	add(2, SHMEX_SELL, 100, 5);
+	add(3, SHMEX_SELL, 100, 5);
+	add(4, SHMEX_BUY, 101, 12);
+	assert_int_equal(count_type(SHMEX_EV_TRADE), 3);
+	assert_trade(0, 4, 2, 100, 5); /* better price first */
+	assert_trade(1, 4, 3, 100, 5); /* then the older order */
+	assert_trade(2, 4, 1, 101, 2); /* at the maker's price */
+	assert_int_equal(nth(SHMEX_EV_TRADE, 2)->remaining, 0);
+	assert_true(nth(SHMEX_EV_TRADE, 0)->flags & SHMEX_EVF_MAKER_DONE);
+	assert_false(nth(SHMEX_EV_TRADE, 2)->flags & SHMEX_EVF_MAKER_DONE);
+	assert_level(SHMEX_SELL, 0, 101, 3, 1);
+	assert_int_equal(levels(SHMEX_BUY), 0);
+	int64_t last;
+	assert_int_equal(shmex_book_last_price(B, &last), 1);
+	assert_int_equal(last, 101);
+}
+
+static void test_partial_fill_rests_remainder(void **state)
+{
+	(void)state;
+	add(1, SHMEX_SELL, 100, 3);
+	add(2, SHMEX_BUY, 100, 10);
+	assert_trade(0, 2, 1, 100, 3);
+	assert_int_equal(nth(SHMEX_EV_RESTED, 0)->qty, 7);
+	assert_level(SHMEX_BUY, 0, 100, 7, 1);
+	assert_int_equal(levels(SHMEX_SELL), 0);
+}
+
+/* ---- time in force ------------------------------------------------------- */
+
+static void test_market_order_sweeps_and_kills_rest(void **state)
+{
+	(void)state;
+	add(1, SHMEX_SELL, 100, 2);
+	add(2, SHMEX_SELL, 5000, 2);
+	struct shmex_order m = limit(3, SHMEX_BUY, 0, 10);
+	m.type = SHMEX_MARKET;
+	m.tif = SHMEX_IOC;
+	assert_int_equal(submit(m), 0);
+	assert_trade(0, 3, 1, 100, 2);
+	assert_trade(1, 3, 2, 5000, 2);
+	const struct shmex_book_event *k = nth(SHMEX_EV_KILLED, 0);
+	assert_int_equal(k->reason, SHMEX_R_IOC);
+	assert_int_equal(k->qty, 6);
+	assert_int_equal(levels(SHMEX_SELL), 0);
+	assert_int_equal(shmex_book_order_count(B), 0);
+}
+
+static void test_market_order_on_empty_book(void **state)
+{
+	(void)state;
+	struct shmex_order m = limit(1, SHMEX_SELL, 0, 10);
+	m.type = SHMEX_MARKET;
+	m.tif = SHMEX_IOC;
+	assert_int_equal(submit(m), 0);
+	assert_int_equal(count_type(SHMEX_EV_TRADE), 0);
+	assert_int_equal(nth(SHMEX_EV_KILLED, 0)->qty, 10);
+	assert_int_equal(shmex_book_order_count(B), 0);
+	/* A market order must be IOC or FOK. */
+	m.id = 2;
+	m.tif = SHMEX_GTC;
+	assert_int_equal(submit(m), SHMEX_E_BAD_OPTION);
+}
+
+static void test_market_budget_caps_notional(void **state)
+{
+	(void)state;
+	add(1, SHMEX_SELL, 100, 5);
+	add(2, SHMEX_SELL, 110, 5);
+	struct shmex_order m = limit(3, SHMEX_BUY, 0, 10);
+	m.type = SHMEX_MARKET;
+	m.tif = SHMEX_IOC;
+	m.max_notional = 100 * 5 + 110 * 2 + 50; /* 2 lots at 110, not 3 */
+	submit(m);
+	assert_trade(0, 3, 1, 100, 5);
+	assert_trade(1, 3, 2, 110, 2);
+	assert_int_equal(nth(SHMEX_EV_KILLED, 0)->reason, SHMEX_R_BUDGET);
+	assert_int_equal(nth(SHMEX_EV_KILLED, 0)->qty, 3);
+	assert_level(SHMEX_SELL, 0, 110, 3, 1);
+	m.id = 4;
+	m.type = SHMEX_LIMIT;
+	m.price = 100;
+	assert_int_equal(submit(m), SHMEX_E_BAD_OPTION); /* budget is for market orders */
+}
+
+static void test_ioc_fills_what_crosses(void **state)
+{
+	(void)state;
+	add(1, SHMEX_SELL, 100, 4);
+	struct shmex_order o = limit(2, SHMEX_BUY, 100, 10);
+	o.tif = SHMEX_IOC;
+	submit(o);
+	assert_trade(0, 2, 1, 100, 4);
+	assert_int_equal(nth(SHMEX_EV_KILLED, 0)->qty, 6);
+	assert_int_equal(levels(SHMEX_BUY), 0);
+}
+
+static void test_fok_filled_only_by_several_levels(void **state)
+{
+	(void)state;
+	add(1, SHMEX_SELL, 100, 4);
+	add(2, SHMEX_SELL, 101, 4);
+	add(3, SHMEX_SELL, 102, 4);
+	struct shmex_order o = limit(4, SHMEX_BUY, 102, 10);
+	o.tif = SHMEX_FOK;
+	submit(o);
+	assert_int_equal(count_type(SHMEX_EV_TRADE), 3);
+	assert_trade(2, 4, 3, 102, 2);
+	assert_int_equal(count_type(SHMEX_EV_KILLED), 0);
+	assert_level(SHMEX_SELL, 0, 102, 2, 1);
+}
+
+static void test_fok_unfillable_changes_nothing(void **state)
+{
+	(void)state;
+	add(1, SHMEX_SELL, 100, 4);
+	add(2, SHMEX_SELL, 103, 4);
+	struct shmex_order o = limit(3, SHMEX_BUY, 102, 5); /* only 4 at or below 102 */
+	o.tif = SHMEX_FOK;
+	submit(o);
+	assert_int_equal(count_type(SHMEX_EV_TRADE), 0);
+	assert_int_equal(nth(SHMEX_EV_KILLED, 0)->reason, SHMEX_R_FOK);
+	assert_level(SHMEX_SELL, 0, 100, 4, 1);
+	assert_level(SHMEX_SELL, 1, 103, 4, 1);
+}
+
+static void test_fok_counts_hidden_iceberg(void **state)
+{
+	(void)state;
+	struct shmex_order ice = limit(1, SHMEX_SELL, 100, 30);
+	ice.display_qty = 5;
+	submit(ice);
+	assert_level(SHMEX_SELL, 0, 100, 5, 1);
+	struct shmex_order o = limit(2, SHMEX_BUY, 100, 20);
+	o.tif = SHMEX_FOK;
+	submit(o);
+	assert_int_equal(count_type(SHMEX_EV_TRADE), 4);
+	assert_level(SHMEX_SELL, 0, 100, 5, 1);
+}
+
+static void test_post_only(void **state)
+{
+	(void)state;
+	add(1, SHMEX_SELL, 100, 5);
+	struct shmex_order o = limit(2, SHMEX_BUY, 100, 5);
+	o.flags = SHMEX_OF_POST_ONLY;
+	assert_int_equal(submit(o), SHMEX_E_WOULD_CROSS);
+	assert_int_equal(R.n, 1);
+	assert_int_equal(R.ev[0].type, SHMEX_EV_REJECTED);
+	assert_int_equal(R.ev[0].reason, SHMEX_R_POST_ONLY);
+	assert_level(SHMEX_SELL, 0, 100, 5, 1);
+	o.price = 99;
+	assert_int_equal(submit(o), 0);
+	assert_level(SHMEX_BUY, 0, 99, 5, 1);
+	o.id = 3;
+	o.tif = SHMEX_IOC;
+	assert_int_equal(submit(o), SHMEX_E_BAD_OPTION);
+}
+
+static void test_gtd_expires_on_the_injected_clock(void **state)
+{
+	(void)state;
+	shmex_book_advance(B, 1000);
+	struct shmex_order o = limit(1, SHMEX_BUY, 100, 5);
+	o.tif = SHMEX_GTD;
+	o.expire_at = 1000; /* not in the future */
+	assert_int_equal(submit(o), SHMEX_E_EXPIRED);
+	o.expire_at = 2000;
+	assert_int_equal(submit(o), 0);
+	o = limit(2, SHMEX_BUY, 99, 5);
+	o.tif = SHMEX_GTD;
+	o.expire_at = 1500;
+	submit(o);
+	clear();
+	assert_int_equal(shmex_book_advance(B, 1499), 0);
+	assert_int_equal(shmex_book_advance(B, 1400), 0); /* clock never goes back */
+	assert_int_equal(shmex_book_advance(B, 1500), 1);
+	assert_int_equal(R.ev[0].type, SHMEX_EV_EXPIRED);
+	assert_int_equal(R.ev[0].order_id, 2);
+	assert_int_equal(R.ev[0].qty, 5);
+	verify();
+	assert_int_equal(shmex_book_advance(B, 5000), 1);
+	assert_int_equal(levels(SHMEX_BUY), 0);
+	verify();
+}
+
+/* ---- cancel, reduce, amend ------------------------------------------------ */
+
+static void test_cancel_and_unknown(void **state)
+{
+	(void)state;
+	add(1, SHMEX_BUY, 100, 5);
+	clear();
+	assert_int_equal(shmex_book_cancel(B, 1), 0);
+	assert_int_equal(R.ev[0].type, SHMEX_EV_CANCELLED);
+	assert_int_equal(R.ev[0].reason, SHMEX_R_CANCEL_REQUEST);
+	assert_int_equal(R.ev[0].qty, 5);
+	assert_int_equal(levels(SHMEX_BUY), 0);
+	clear();
+	assert_int_equal(shmex_book_cancel(B, 1), SHMEX_E_UNKNOWN_ORDER);
+	assert_int_equal(R.ev[0].reason, SHMEX_R_UNKNOWN_ORDER);
+	verify();
+}
+
+static void test_reduce_keeps_priority(void **state)
+{
+	(void)state;
+	add(1, SHMEX_SELL, 100, 10);
+	add(2, SHMEX_SELL, 100, 10);
+	clear();
+	assert_int_equal(shmex_book_reduce(B, 1, 4), 0);
+	assert_int_equal(R.ev[0].type, SHMEX_EV_REDUCED);
+	assert_int_equal(R.ev[0].remaining, 6);
+	assert_level(SHMEX_SELL, 0, 100, 16, 2);
+	add(3, SHMEX_BUY, 100, 6);
+	assert_trade(0, 3, 1, 100, 6); /* 1 is still first */
+}
+
+static void test_reduce_to_zero_cancels(void **state)
+{
+	(void)state;
+	add(1, SHMEX_SELL, 100, 10);
+	clear();
+	assert_int_equal(shmex_book_reduce(B, 1, 10), 0);
+	assert_int_equal(R.ev[0].type, SHMEX_EV_CANCELLED);
+	assert_int_equal(R.ev[0].reason, SHMEX_R_REDUCED_TO_ZERO);
+	assert_int_equal(levels(SHMEX_SELL), 0);
+	add(2, SHMEX_SELL, 100, 10);
+	clear();
+	assert_int_equal(shmex_book_reduce(B, 2, 11), 0); /* below zero too */
+	assert_int_equal(R.ev[0].reason, SHMEX_R_REDUCED_TO_ZERO);
+	assert_int_equal(shmex_book_reduce(B, 2, 0), SHMEX_E_BAD_QTY);
+	assert_int_equal(shmex_book_reduce(B, 99, 1), SHMEX_E_UNKNOWN_ORDER);
+	verify();
+}
+
+static void test_reduce_iceberg_takes_hidden_first(void **state)
+{
+	(void)state;
+	struct shmex_order o = limit(1, SHMEX_SELL, 100, 30);
+	o.display_qty = 10;
+	submit(o);
+	shmex_book_reduce(B, 1, 15);
+	verify();
+	assert_level(SHMEX_SELL, 0, 100, 10, 1); /* 15 left: 10 shown, 5 hidden */
+	shmex_book_reduce(B, 1, 8);
+	verify();
+	assert_level(SHMEX_SELL, 0, 100, 7, 1); /* 7 left, all shown */
+}
+
+static void test_amend_quantity_down_keeps_priority(void **state)
+{
+	(void)state;
+	add(1, SHMEX_BUY, 100, 10);
+	add(2, SHMEX_BUY, 100, 10);
+	clear();
+	assert_int_equal(shmex_book_amend(B, 1, 100, 3), 0);
+	assert_int_equal(R.ev[0].type, SHMEX_EV_REDUCED);
+	verify();
+	add(3, SHMEX_SELL, 100, 3);
+	assert_trade(0, 3, 1, 100, 3);
+}
+
+static void test_amend_quantity_up_loses_priority(void **state)
+{
+	(void)state;
+	add(1, SHMEX_BUY, 100, 10);
+	add(2, SHMEX_BUY, 100, 10);
+	clear();
+	assert_int_equal(shmex_book_amend(B, 1, 100, 11), 0);
+	assert_int_equal(R.ev[0].type, SHMEX_EV_AMENDED);
+	verify();
+	assert_level(SHMEX_BUY, 0, 100, 21, 2);
+	add(3, SHMEX_SELL, 100, 10);
+	assert_trade(0, 3, 2, 100, 10); /* 2 is now first */
+}
+
+static void test_amend_price_loses_priority_and_may_trade(void **state)
+{
+	(void)state;
+	add(1, SHMEX_BUY, 99, 10);
+	add(2, SHMEX_BUY, 100, 10);
+	add(3, SHMEX_SELL, 102, 4);
+	assert_int_equal(shmex_book_amend(B, 1, 100, 10), 0);
+	verify();
+	add(4, SHMEX_SELL, 100, 10);
+	assert_trade(0, 4, 2, 100, 10); /* 1 moved behind 2 */
+	clear();
+	assert_int_equal(shmex_book_amend(B, 1, 102, 10), 0); /* now crosses */
+	verify();
+	assert_trade(0, 1, 3, 102, 4);
+	assert_level(SHMEX_BUY, 0, 102, 6, 1);
+	assert_int_equal(shmex_book_amend(B, 77, 100, 1), SHMEX_E_UNKNOWN_ORDER);
+	assert_int_equal(shmex_book_amend(B, 1, 0, 1), SHMEX_E_BAD_PRICE);
+	assert_int_equal(shmex_book_amend(B, 1, 100, 0), SHMEX_E_BAD_QTY);
+}
+
+static void test_amend_post_only_that_would_cross(void **state)
+{
+	(void)state;
+	add(1, SHMEX_SELL, 105, 1);
+	struct shmex_order o = limit(2, SHMEX_BUY, 100, 5);
+	o.flags = SHMEX_OF_POST_ONLY;
+	submit(o);
+	clear();
+	assert_int_equal(shmex_book_amend(B, 2, 105, 5), SHMEX_E_WOULD_CROSS);
+	assert_int_equal(R.ev[0].reason, SHMEX_R_POST_ONLY);
+	assert_level(SHMEX_BUY, 0, 100, 5, 1); /* unchanged */
+	verify();
+}
+
+static void test_mass_cancel_by_owner(void **state)
+{
+	(void)state;
+	for (uint64_t id = 1; id <= 6; id++) {
+		struct shmex_order o = limit(id, SHMEX_BUY, 90 + (int64_t)id, 1);
+		o.owner = id % 2;
+		o.flags = SHMEX_OF_OWNER;
+		submit(o);
+	}
+	add(7, SHMEX_BUY, 50, 1); /* no owner */
+	clear();
+	assert_int_equal(shmex_book_cancel_owner(B, 1), 3);
+	assert_int_equal(R.n, 3);
+	assert_int_equal(R.ev[0].order_id, 1); /* in acceptance order */
+	assert_int_equal(R.ev[2].order_id, 5);
+	assert_int_equal(R.ev[1].reason, SHMEX_R_MASS_CANCEL);
+	verify();
+	assert_int_equal(shmex_book_order_count(B), 4);
+}
+
+/* ---- iceberg ---------------------------------------------------------------- */
+
+static void test_iceberg_replenishes_to_back_of_queue(void **state)
+{
+	(void)state;
+	struct shmex_order ice = limit(1, SHMEX_SELL, 100, 25);
+	ice.display_qty = 10;
+	submit(ice);
+	add(2, SHMEX_SELL, 100, 5);
+	assert_level(SHMEX_SELL, 0, 100, 15, 2);
+	add(3, SHMEX_BUY, 100, 10);
+	assert_trade(0, 3, 1, 100, 10);
+	assert_true(nth(SHMEX_EV_TRADE, 0)->flags & SHMEX_EVF_REPLENISHED);
+	assert_level(SHMEX_SELL, 0, 100, 15, 2);
+	add(4, SHMEX_BUY, 100, 8);
+	assert_trade(0, 4, 2, 100, 5); /* 2 is now ahead of the new peak */
+	assert_trade(1, 4, 1, 100, 3);
+	assert_level(SHMEX_SELL, 0, 100, 7, 1);
+}
+
+static void test_incoming_iceberg_trades_whole_then_splits(void **state)
+{
+	(void)state;
+	add(1, SHMEX_SELL, 100, 12);
+	struct shmex_order ice = limit(2, SHMEX_BUY, 100, 40);
+	ice.display_qty = 5;
+	submit(ice);
+	assert_trade(0, 2, 1, 100, 12); /* not capped at the peak */
+	assert_level(SHMEX_BUY, 0, 100, 5, 1);
+	struct shmex_order_info info;
+	assert_int_equal(shmex_book_order(B, 2, &info), 0);
+	assert_int_equal(info.remaining, 28);
+	assert_int_equal(info.displayed, 5);
+	ice.id = 3;
+	ice.tif = SHMEX_IOC;
+	assert_int_equal(submit(ice), SHMEX_E_BAD_OPTION);
+}
+
+/* ---- self-trade prevention ----------------------------------------------- */
+
+static struct shmex_order owned(uint64_t id, int side, int64_t price, int64_t qty, uint64_t owner,
+				int stp)
+{
+	struct shmex_order o = limit(id, side, price, qty);
+	o.owner = owner;
+	o.flags = SHMEX_OF_OWNER;
+	o.stp = (uint8_t)stp;
+	return o;
+}
+
+static void test_stp_cancel_newest(void **state)
+{
+	(void)state;
+	submit(owned(1, SHMEX_SELL, 100, 5, 7, 0));
+	submit(owned(2, SHMEX_SELL, 100, 5, 8, 0));
+	submit(owned(3, SHMEX_BUY, 100, 10, 7, SHMEX_STP_CANCEL_NEWEST));
+	assert_int_equal(count_type(SHMEX_EV_TRADE), 0);
+	const struct shmex_book_event *c = nth(SHMEX_EV_CANCELLED, 0);
+	assert_int_equal(c->order_id, 3);
+	assert_int_equal(c->reason, SHMEX_R_SELF_TRADE);
+	assert_level(SHMEX_SELL, 0, 100, 10, 2);
+}
+
+static void test_stp_cancel_oldest(void **state)
+{
+	(void)state;
+	submit(owned(1, SHMEX_SELL, 100, 5, 7, 0));
+	submit(owned(2, SHMEX_SELL, 100, 5, 8, 0));
+	submit(owned(3, SHMEX_BUY, 100, 7, 7, SHMEX_STP_CANCEL_OLDEST));
+	assert_int_equal(nth(SHMEX_EV_CANCELLED, 0)->order_id, 1);
+	assert_trade(0, 3, 2, 100, 5);
+	assert_level(SHMEX_BUY, 0, 100, 2, 1);
+	assert_int_equal(levels(SHMEX_SELL), 0);
+}
+
+static void test_stp_cancel_both(void **state)
+{
+	(void)state;
+	submit(owned(1, SHMEX_SELL, 100, 5, 7, 0));
+	submit(owned(2, SHMEX_BUY, 100, 1, 7, SHMEX_STP_CANCEL_BOTH));
+	assert_int_equal(count_type(SHMEX_EV_CANCELLED), 2);
+	assert_int_equal(nth(SHMEX_EV_CANCELLED, 0)->order_id, 1); /* resting first */
+	assert_int_equal(nth(SHMEX_EV_CANCELLED, 1)->order_id, 2);
+	assert_int_equal(shmex_book_order_count(B), 0);
+}
+
+static void test_stp_needs_owner_and_same_owner(void **state)
+{
+	(void)state;
+	struct shmex_order o = limit(1, SHMEX_BUY, 100, 1);
+	o.stp = SHMEX_STP_CANCEL_NEWEST;
+	assert_int_equal(submit(o), SHMEX_E_BAD_OPTION);
+	submit(owned(2, SHMEX_SELL, 100, 5, 7, 0));
+	submit(owned(3, SHMEX_BUY, 100, 1, 8, SHMEX_STP_CANCEL_NEWEST)); /* other owner */
+	assert_trade(0, 3, 2, 100, 1);
+	submit(owned(4, SHMEX_BUY, 100, 1, 7, SHMEX_STP_NONE)); /* no STP asked */
+	assert_trade(0, 4, 2, 100, 1);
+}
+
+static void test_fok_with_stp_stops_at_own_order(void **state)
+{
+	(void)state;
+	submit(owned(1, SHMEX_SELL, 100, 5, 8, 0));
+	submit(owned(2, SHMEX_SELL, 100, 5, 7, 0));
+	submit(owned(3, SHMEX_SELL, 100, 5, 8, 0));
+	struct shmex_order o = owned(4, SHMEX_BUY, 100, 6, 7, SHMEX_STP_CANCEL_NEWEST);
+	o.tif = SHMEX_FOK;
+	submit(o); /* only 5 lie ahead of the own order */
+	assert_int_equal(nth(SHMEX_EV_KILLED, 0)->reason, SHMEX_R_FOK);
+	assert_int_equal(count_type(SHMEX_EV_CANCELLED), 0);
+	o.id = 5;
+	o.stp = SHMEX_STP_CANCEL_OLDEST;
+	submit(o); /* own order cancelled, 10 reachable */
+	assert_int_equal(nth(SHMEX_EV_CANCELLED, 0)->order_id, 2);
+	assert_int_equal(count_type(SHMEX_EV_TRADE), 2);
+}
+
+/* ---- stops ------------------------------------------------------------------ */
+
+static struct shmex_order stop(uint64_t id, int side, int type, int64_t trigger, int64_t price,
+			       int64_t qty)
+{
+	struct shmex_order o = limit(id, side, price, qty);
+	o.type = (uint8_t)type;
+	o.trigger_price = trigger;
+	if (type == SHMEX_STOP_MARKET || type == SHMEX_TAKE_PROFIT_MARKET)
+		o.tif = SHMEX_IOC;
+	return o;
+}
+
+static void trade_at(uint64_t id, int64_t price)
+{
+	add(id, SHMEX_SELL, price, 1);
+	add(id + 1, SHMEX_BUY, price, 1);
+}
+
+static void test_stop_market_triggers_on_last_trade(void **state)
+{
+	(void)state;
+	add(1, SHMEX_SELL, 110, 10);
+	submit(stop(2, SHMEX_BUY, SHMEX_STOP_MARKET, 105, 0, 3));
+	assert_int_equal(nth(SHMEX_EV_PARKED, 0)->order_id, 2);
+	assert_int_equal(levels(SHMEX_BUY), 0);
+	trade_at(10, 104);
+	assert_int_equal(count_type(SHMEX_EV_TRIGGERED), 0);
+	trade_at(20, 105);
+	const struct shmex_book_event *t = nth(SHMEX_EV_TRIGGERED, 0);
+	assert_int_equal(t->order_id, 2);
+	assert_trade(1, 2, 1, 110, 3);
+	assert_int_equal(shmex_book_order_count(B), 1);
+}
+
+static void test_stop_limit_rests_after_trigger(void **state)
+{
+	(void)state;
+	add(1, SHMEX_BUY, 90, 10);
+	submit(stop(2, SHMEX_SELL, SHMEX_STOP_LIMIT, 95, 93, 4));
+	trade_at(10, 96);
+	assert_int_equal(count_type(SHMEX_EV_TRIGGERED), 0);
+	add(20, SHMEX_BUY, 95, 1);
+	add(21, SHMEX_SELL, 95, 1); /* last = 95 <= 95: the sell stop fires */
+	assert_int_equal(nth(SHMEX_EV_TRIGGERED, 0)->order_id, 2);
+	assert_level(SHMEX_SELL, 0, 93, 4, 1); /* 93 > best bid 90: rests */
+}
+
+static void test_take_profit_triggers_opposite_direction(void **state)
+{
+	(void)state;
+	submit(stop(1, SHMEX_BUY, SHMEX_TAKE_PROFIT_LIMIT, 95, 95, 2));
+	submit(stop(2, SHMEX_SELL, SHMEX_TAKE_PROFIT_LIMIT, 105, 105, 2));
+	trade_at(10, 100);
+	assert_int_equal(count_type(SHMEX_EV_TRIGGERED), 0);
+	trade_at(20, 95); /* falls to 95: buy take-profit fires */
+	assert_int_equal(nth(SHMEX_EV_TRIGGERED, 0)->order_id, 1);
+	assert_level(SHMEX_BUY, 0, 95, 2, 1);
+	trade_at(30, 106); /* rises: sell take-profit fires */
+	assert_int_equal(nth(SHMEX_EV_TRIGGERED, 0)->order_id, 2);
+}
+
+static void test_several_triggers_run_in_acceptance_order(void **state)
+{
+	(void)state;
+	add(1, SHMEX_SELL, 120, 100);
+	submit(stop(2, SHMEX_BUY, SHMEX_STOP_MARKET, 104, 0, 1));
+	submit(stop(3, SHMEX_BUY, SHMEX_STOP_MARKET, 101, 0, 1));
+	submit(stop(4, SHMEX_BUY, SHMEX_STOP_MARKET, 103, 0, 1));
+	add(10, SHMEX_SELL, 101, 1);
+	add(11, SHMEX_SELL, 105, 1);
+	add(12, SHMEX_BUY, 105, 2); /* trades at 101 and 105: all three fire */
+	assert_int_equal(count_type(SHMEX_EV_TRIGGERED), 3);
+	assert_int_equal(nth(SHMEX_EV_TRIGGERED, 0)->order_id, 2);
+	assert_int_equal(nth(SHMEX_EV_TRIGGERED, 1)->order_id, 3);
+	assert_int_equal(nth(SHMEX_EV_TRIGGERED, 2)->order_id, 4);
+}
+
+static void test_stop_cascade_and_immediate_trigger(void **state)
+{
+	(void)state;
+	add(1, SHMEX_SELL, 110, 1);
+	add(2, SHMEX_SELL, 120, 1);
+	submit(stop(3, SHMEX_BUY, SHMEX_STOP_MARKET, 101, 0, 1)); /* trades at 110 */
+	submit(stop(4, SHMEX_BUY, SHMEX_STOP_MARKET, 110, 0, 1)); /* fired by 3's trade */
+	trade_at(10, 101);
+	assert_int_equal(count_type(SHMEX_EV_TRIGGERED), 2);
+	assert_trade(2, 4, 2, 120, 1);
+	/* Last is now 120: a buy stop at 115 fires on entry. */
+	add(30, SHMEX_SELL, 130, 1);
+	submit(stop(31, SHMEX_BUY, SHMEX_STOP_MARKET, 115, 0, 1));
+	assert_int_equal(count_type(SHMEX_EV_PARKED), 0);
+	assert_int_equal(nth(SHMEX_EV_TRIGGERED, 0)->order_id, 31);
+	assert_trade(0, 31, 30, 130, 1);
+}
+
+static void test_parked_stop_cancel_reduce_expire(void **state)
+{
+	(void)state;
+	submit(stop(1, SHMEX_BUY, SHMEX_STOP_LIMIT, 105, 106, 10));
+	struct shmex_order_info info;
+	assert_int_equal(shmex_book_order(B, 1, &info), 0);
+	assert_int_equal(info.parked, 1);
+	assert_int_equal(info.trigger_price, 105);
+	assert_int_equal(shmex_book_reduce(B, 1, 4), 0);
+	assert_int_equal(shmex_book_amend(B, 1, 107, 6), SHMEX_E_BAD_OPTION);
+	assert_int_equal(shmex_book_cancel(B, 1), 0);
+	verify();
+	struct shmex_order o = stop(2, SHMEX_SELL, SHMEX_STOP_LIMIT, 95, 94, 1);
+	o.tif = SHMEX_GTD;
+	o.expire_at = 50;
+	submit(o);
+	clear();
+	assert_int_equal(shmex_book_advance(B, 50), 1);
+	assert_int_equal(R.ev[0].type, SHMEX_EV_EXPIRED);
+	verify();
+	o = stop(3, SHMEX_SELL, SHMEX_STOP_LIMIT, 0, 94, 1);
+	assert_int_equal(submit(o), SHMEX_E_BAD_PRICE);
+}
+
+/* ---- validation and capacity ----------------------------------------------- */
+
+static void test_rejects_with_reason_codes(void **state)
+{
+	(void)state;
+	add(1, SHMEX_BUY, 100, 1);
+	assert_int_equal(add(1, SHMEX_BUY, 100, 1), SHMEX_E_DUPLICATE);
+	assert_int_equal(R.ev[0].reason, SHMEX_R_DUPLICATE_ID);
+	assert_int_equal(add(2, SHMEX_BUY, 0, 1), SHMEX_E_BAD_PRICE);
+	assert_int_equal(add(2, SHMEX_BUY, -5, 1), SHMEX_E_BAD_PRICE);
+	assert_int_equal(add(2, SHMEX_BUY, 100, 0), SHMEX_E_BAD_QTY);
+	assert_int_equal(add(2, SHMEX_BUY, 100, INT64_MIN), SHMEX_E_BAD_QTY);
+	assert_int_equal(R.ev[0].type, SHMEX_EV_REJECTED);
+	struct shmex_order o = limit(2, 2, 100, 1);
+	assert_int_equal(submit(o), SHMEX_E_BAD_OPTION);
+	o = limit(2, SHMEX_BUY, 100, 1);
+	o.tif = 9;
+	assert_int_equal(submit(o), SHMEX_E_BAD_OPTION);
+	o.tif = SHMEX_GTC;
+	o.flags = 0x80;
+	assert_int_equal(submit(o), SHMEX_E_BAD_OPTION);
+	o.flags = 0;
+	o.display_qty = -1;
+	assert_int_equal(submit(o), SHMEX_E_BAD_QTY);
+	assert_int_equal(shmex_book_order_count(B), 1);
+	/* A cancelled id can be used again on the book. */
+	shmex_book_cancel(B, 1);
+	assert_int_equal(add(1, SHMEX_BUY, 100, 1), 0);
+}
+
+static void test_book_full_and_level_pool_full(void **state)
+{
+	(void)state;
+	shmex_book_destroy(B);
+	assert_int_equal(setup_cap(3, 2), 0);
+	assert_int_equal(add(1, SHMEX_BUY, 100, 1), 0);
+	assert_int_equal(add(2, SHMEX_BUY, 99, 1), 0);
+	/* Third order needs a third level: killed, the book unchanged. */
+	assert_int_equal(add(3, SHMEX_BUY, 98, 1), 0);
+	assert_int_equal(nth(SHMEX_EV_KILLED, 0)->reason, SHMEX_R_BOOK_FULL);
+	assert_int_equal(add(4, SHMEX_BUY, 100, 1), 0); /* existing level: fine */
+	assert_int_equal(add(5, SHMEX_BUY, 100, 1), SHMEX_E_FULL);
+	assert_int_equal(R.ev[0].reason, SHMEX_R_BOOK_FULL);
+	shmex_book_cancel(B, 2);
+	assert_int_equal(add(6, SHMEX_SELL, 101, 1), 0);
+	assert_level(SHMEX_SELL, 0, 101, 1, 1);
+	verify();
+}
+
+static void test_extreme_prices_and_quantities(void **state)
+{
+	(void)state;
+	const int64_t M = INT64_MAX;
+	assert_int_equal(add(1, SHMEX_SELL, M, M), 0);
+	assert_int_equal(add(2, SHMEX_SELL, M, M), 0);
+	assert_int_equal(add(3, SHMEX_SELL, M, M), 0);
+	assert_int_equal(add(4, SHMEX_BUY, 1, M), 0);
+	struct shmex_level_info lv[2];
+	assert_int_equal(shmex_book_depth(B, SHMEX_SELL, lv, 2), 1);
+	assert_true(lv[0].qty == (shmex_u128)M * 3);
+	assert_int_equal(add(5, SHMEX_SELL, 1, M), 0); /* fills 4 whole at price 1 */
+	assert_trade(0, 5, 4, 1, M);
+	assert_int_equal(add(6, SHMEX_BUY, M, 1), 0);
+	assert_trade(0, 6, 1, M, 1);
+	struct shmex_order f = limit(7, SHMEX_BUY, M, M);
+	f.tif = SHMEX_FOK; /* needs M, 3M-1 available: fills across two orders */
+	submit(f);
+	assert_int_equal(count_type(SHMEX_EV_TRADE), 2);
+	assert_trade(1, 7, 2, M, 1);
+}
+
+static void test_depth_top_n_and_full(void **state)
+{
+	(void)state;
+	for (int i = 0; i < 20; i++) {
+		add((uint64_t)(100 + i), SHMEX_BUY, 1000 - i * 3, i + 1);
+		add((uint64_t)(200 + i), SHMEX_BUY, 1000 - i * 3, 1);
+	}
+	struct shmex_level_info lv[64];
+	assert_int_equal(shmex_book_depth(B, SHMEX_BUY, lv, 5), 5);
+	assert_int_equal(lv[4].price, 1000 - 12);
+	assert_true(lv[4].qty == 6);
+	assert_int_equal(lv[4].orders, 2);
+	assert_int_equal(shmex_book_depth(B, SHMEX_BUY, lv, 64), 20);
+	assert_int_equal(lv[19].price, 1000 - 57);
+	assert_int_equal(shmex_book_depth(B, SHMEX_SELL, lv, 64), 0);
+	assert_int_equal(levels(SHMEX_BUY), 20);
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_limit_rests_and_best_price),
+		T(test_price_then_time_priority),
+		T(test_partial_fill_rests_remainder),
+		T(test_market_order_sweeps_and_kills_rest),
+		T(test_market_order_on_empty_book),
+		T(test_market_budget_caps_notional),
+		T(test_ioc_fills_what_crosses),
+		T(test_fok_filled_only_by_several_levels),
+		T(test_fok_unfillable_changes_nothing),
+		T(test_fok_counts_hidden_iceberg),
+		T(test_post_only),
+		T(test_gtd_expires_on_the_injected_clock),
+		T(test_cancel_and_unknown),
+		T(test_reduce_keeps_priority),
+		T(test_reduce_to_zero_cancels),
+		T(test_reduce_iceberg_takes_hidden_first),
+		T(test_amend_quantity_down_keeps_priority),
+		T(test_amend_quantity_up_loses_priority),
+		T(test_amend_price_loses_priority_and_may_trade),
+		T(test_amend_post_only_that_would_cross),
+		T(test_mass_cancel_by_owner),
+		T(test_iceberg_replenishes_to_back_of_queue),
+		T(test_incoming_iceberg_trades_whole_then_splits),
+		T(test_stp_cancel_newest),
+		T(test_stp_cancel_oldest),
+		T(test_stp_cancel_both),
+		T(test_stp_needs_owner_and_same_owner),
+		T(test_fok_with_stp_stops_at_own_order),
+		T(test_stop_market_triggers_on_last_trade),
+		T(test_stop_limit_rests_after_trigger),
+		T(test_take_profit_triggers_opposite_direction),
+		T(test_several_triggers_run_in_acceptance_order),
+		T(test_stop_cascade_and_immediate_trigger),
+		T(test_parked_stop_cancel_reduce_expire),
+		T(test_rejects_with_reason_codes),
+		T(test_book_full_and_level_pool_full),
+		T(test_extreme_prices_and_quantities),
+		T(test_depth_top_n_and_full),
+	};
+#undef T
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
