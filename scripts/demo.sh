@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Installs what shmex needs, builds it, and runs the main job: for now, a
+# replay of the bundled sample order flow through the matching engine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+[ -f build/build.ninja ] || meson setup build --buildtype=release >/dev/null
+meson compile -C build >/dev/null
+echo "== shmex-replay examples/demo.replay"
+build/tools/shmex-replay examples/demo.replay
