@@ -130,7 +130,7 @@ struct shmex_book_event {
 	uint16_t pad;
 	uint64_t order_id;  /**< the order concerned; the taker of a trade */
 	uint64_t maker_id;  /**< trades: the resting order */
-	uint64_t owner;     /**< owner of order_id (0 if none) */
+	uint64_t owner;     /**< owner of order_id as submitted (meaningful with SHMEX_OF_OWNER) */
 	uint64_t maker_owner; /**< trades: owner of maker_id */
 	int64_t price;      /**< trade price (the maker's); order price otherwise */
 	int64_t qty;        /**< trade qty; qty cancelled/killed/reduced; resting qty */
