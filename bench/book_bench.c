@@ -52,6 +52,14 @@ struct bb_cmd {
 	uint8_t op, side, pad[2];
 };
 
+/* The prefetch hints for message @c at @stage (see shmex_book_prefetch_order). */
+static inline void hint_cmd(const struct shmex_book *b, const struct bb_cmd *c, int stage)
+{
+	shmex_book_prefetch_order(b, c->id, stage);
+	if (c->op != OP_CANCEL)
+		shmex_book_prefetch_level(b, c->side, c->price, stage);
+}
+
 static inline void exec_cmd(struct shmex_book *b, const struct bb_cmd *c)
 {
 	if (c->op == OP_CANCEL) {
@@ -67,6 +75,19 @@ static inline void exec_cmd(struct shmex_book *b, const struct bb_cmd *c)
 	o.type = SHMEX_LIMIT;
 	o.tif = c->op == OP_IOC ? SHMEX_IOC : SHMEX_GTC;
 	shmex_book_submit(b, &o);
+}
+
+/* Runs message i of c[0..n) after hinting messages i+8, i+4 and i+2. */
+static inline void exec_cmd_pf(struct shmex_book *b, const struct bb_cmd *c, uint32_t i,
+			       uint32_t n)
+{
+	if (i + 8 < n)
+		hint_cmd(b, &c[i + 8], 0);
+	if (i + 4 < n)
+		hint_cmd(b, &c[i + 4], 1);
+	if (i + 2 < n)
+		hint_cmd(b, &c[i + 2], 2);
+	exec_cmd(b, &c[i]);
 }
 
 static inline int64_t price_at(int side, uint32_t k)
@@ -165,7 +186,7 @@ struct bb_fixture {
 const char *bb_case_name(enum bb_case c)
 {
 	static const char *const names[BB_NCASES] = { "add", "add_level", "cancel", "fill1",
-						     "sweep10", "mixed" };
+						     "sweep10", "mixed", "mixed_pf" };
 	return (unsigned)c < BB_NCASES ? names[c] : "?";
 }
 
@@ -189,6 +210,9 @@ const char *bb_case_doc(enum bb_case c)
 	case BB_MIXED:
 		return "timed: 4096-message slices of a pregenerated stream, ~50% adds / "
 		       "35% cancels / 15% IOC at the touch";
+	case BB_MIXED_PF:
+		return "as mixed, and before each message the prefetch hints a matcher "
+		       "reading its ring would give: stages 0/1/2 for messages i+8/i+4/i+2";
 	default:
 		return "?";
 	}
@@ -412,7 +436,7 @@ struct bb_fixture *bb_fixture_create(enum bb_case c, uint32_t n)
 	f->levels = bb_levels_for(n);
 	f->rng.s = UINT64_C(0xbe7c4) + (uint64_t)c * 7919u + n;
 	/* Room for a batch on top of N; the mixed flow drifts by a few %. */
-	f->params.max_orders = n + (c == BB_MIXED ? n / 32 : 0) + 2 * BB_MAX_BATCH;
+	f->params.max_orders = n + (c >= BB_MIXED ? n / 32 : 0) + 2 * BB_MAX_BATCH;
 	/* As shmex-replay: max_levels 0, one level slot per order (the price
 	 * index is then sized by max_orders). $SHMEX_BENCH_MAX_LEVELS overrides. */
 	const char *ml = getenv("SHMEX_BENCH_MAX_LEVELS");
@@ -443,7 +467,7 @@ struct bb_fixture *bb_fixture_create(enum bb_case c, uint32_t n)
 	else if (c == BB_SWEEP) {
 		rc = setup_sweep(f);
 		f->batch = 1;
-	} else if (c == BB_MIXED) {
+	} else if (c == BB_MIXED || c == BB_MIXED_PF) {
 		rc = setup_mixed(f);
 		f->batch = BB_MIXED_BATCH;
 		f->expect_orders = 0;
@@ -596,6 +620,7 @@ static int prepare(struct bb_fixture *f)
 		break;
 	}
 	case BB_MIXED:
+	case BB_MIXED_PF:
 		if (f->cursor + b > f->nstream) {
 			if (build_book(f) != 0)
 				return -1;
@@ -668,8 +693,12 @@ int bb_run_batch(struct bb_fixture *f, struct bb_batch_result *out)
 	const struct bb_cmd *c = f->run;
 	const uint32_t n = f->nrun;
 	uint64_t t0 = bb_tick_begin();
-	for (uint32_t i = 0; i < n; i++)
-		exec_cmd(book, &c[i]);
+	if (f->c == BB_MIXED_PF)
+		for (uint32_t i = 0; i < n; i++)
+			exec_cmd_pf(book, c, i, n);
+	else
+		for (uint32_t i = 0; i < n; i++)
+			exec_cmd(book, &c[i]);
 	uint64_t t1 = bb_tick_end();
 	uint64_t ticks = t1 - t0, oh = bb_timer_overhead_ticks();
 	out->ns = bb_ticks_to_ns(ticks > oh ? ticks - oh : 0);
@@ -696,7 +725,10 @@ int bb_run_latency(struct bb_fixture *f, uint64_t samples, struct bb_hist *h, do
 		uint64_t *t = f->ticks;
 		for (uint32_t i = 0; i < n; i++) {
 			uint64_t t0 = bb_tick_begin();
-			exec_cmd(book, &c[i]);
+			if (f->c == BB_MIXED_PF)
+				exec_cmd_pf(book, c, i, n);
+			else
+				exec_cmd(book, &c[i]);
 			t[i] = bb_tick_end() - t0;
 		}
 		if (check_timed(f, &before) != 0)

@@ -30,6 +30,7 @@ enum bb_case {
 	BB_FILL,      /* IOC order filling exactly one resting order */
 	BB_SWEEP,     /* IOC order emptying the 10 best levels of one side */
 	BB_MIXED,     /* 50% adds, 35% cancels, 15% IOC (replayed stream) */
+	BB_MIXED_PF,  /* the same stream with prefetch hints 8/4/2 messages ahead */
 	BB_NCASES
 };
 

@@ -22,18 +22,16 @@ static const char *region_name(const struct shmex_book *b, const void *p)
 {
 	if (p == b->orders)
 		return "order pool (64 B lines)";
-	if (p == (const void *)b->seq)
-		return "seq (8 B per order slot)";
+	if (p == (const void *)b->peak)
+		return "iceberg peaks (8 B per slot, icebergs only)";
 	if (p == (const void *)b->expire_at)
 		return "expire_at (8 B per order slot)";
 	if (p == (const void *)b->ids.slots)
-		return "id index (4 B slots, load <= 1/2)";
+		return "id index (8 B tagged slots, load <= 1/2)";
 	if (p == (const void *)b->levels)
 		return "level pool";
-	if (p == (const void *)b->prices[0].slots)
-		return "price index, bids";
-	if (p == (const void *)b->prices[1].slots)
-		return "price index, asks";
+	if (p == (const void *)b->prices.slots)
+		return "price index (both sides)";
 	if (p == (const void *)b->queue)
 		return "trigger queue";
 	if (p == (const void *)b->rising.e || p == (const void *)b->rising.pos ||

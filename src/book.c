@@ -13,8 +13,10 @@
 #include "book_internal.h"
 
 #define SX_ORDER_KEYS(b) (b)->orders, sizeof(struct sx_order)
-#define SX_LEVEL_KEYS(b) (const char *)(b)->levels + offsetof(struct sx_level, price), \
-	sizeof(struct sx_level)
+#define SX_LEVEL_KEYS(b) (b)->levels, sizeof(struct sx_level)
+
+_Static_assert(offsetof(struct sx_order, id) == 0, "the id index reads the id at offset 0");
+_Static_assert(offsetof(struct sx_level, key) == 0, "the price index reads the key at offset 0");
 
 static int sx_level_cmp(const struct sx_level *a, const struct sx_level *b)
 {
@@ -49,9 +51,17 @@ static uint32_t sx_pow2_at_least(uint64_t n)
 	return (uint32_t)p;
 }
 
-static int sx_log2(uint32_t p)
+static uint32_t sx_log2(uint32_t p)
 {
-	return 31 - __builtin_clz(p);
+	return (uint32_t)(31 - __builtin_clz(p));
+}
+
+static int sx_itable_init(struct shmex_book *b, struct sx_itable *t, uint32_t slots)
+{
+	t->slots = sx_reserve(b, (size_t)slots * sizeof(struct sx_islot));
+	t->mask = slots - 1;
+	t->shift = 32 - sx_log2(slots);
+	return t->slots ? 0 : SHMEX_E_NOMEM;
 }
 
 struct sx_sizes {
@@ -77,8 +87,9 @@ size_t shmex_book_memsize(const struct shmex_book_params *params)
 		return 0;
 	size_t n = s.max_orders;
 	return sizeof(struct shmex_book) + n * sizeof(struct sx_order) + n * 8 + n * 8 +
-	       s.id_slots * 4ull + s.max_levels * sizeof(struct sx_level) +
-	       2ull * s.price_slots * 4 + 3 * n * sizeof(struct sx_heap_entry) + 3 * n * 4 + n * 4;
+	       (s.id_slots + (size_t)s.price_slots) * sizeof(struct sx_islot) +
+	       s.max_levels * sizeof(struct sx_level) + 3 * n * sizeof(struct sx_heap_entry) +
+	       3 * n * 4 + n * 4;
 }
 
 static int sx_heap_init(struct shmex_book *b, struct sx_heap *h, uint32_t cap)
@@ -115,22 +126,13 @@ int shmex_book_create(const struct shmex_book_params *params, shmex_book_sink_fn
 
 	size_t n = s.max_orders;
 	b->orders = sx_reserve(b, n * sizeof(struct sx_order));
-	b->seq = sx_reserve(b, n * sizeof(uint64_t));
+	b->peak = sx_reserve(b, n * sizeof(int64_t));
 	b->expire_at = sx_reserve(b, n * sizeof(int64_t));
-	b->ids.slots = sx_reserve(b, (size_t)s.id_slots * 4);
 	b->levels = sx_reserve(b, (size_t)s.max_levels * sizeof(struct sx_level));
-	b->prices[0].slots = sx_reserve(b, (size_t)s.price_slots * 4);
-	b->prices[1].slots = sx_reserve(b, (size_t)s.price_slots * 4);
 	b->queue = sx_reserve(b, n * 4);
-	if (!b->orders || !b->seq || !b->expire_at || !b->ids.slots || !b->levels ||
-	    !b->prices[0].slots || !b->prices[1].slots || !b->queue)
+	if (!b->orders || !b->peak || !b->expire_at || !b->levels || !b->queue ||
+	    sx_itable_init(b, &b->ids, s.id_slots) || sx_itable_init(b, &b->prices, s.price_slots))
 		goto nomem;
-	b->ids.mask = s.id_slots - 1;
-	b->ids.shift = (uint32_t)(64 - sx_log2(s.id_slots));
-	for (int side = 0; side < 2; side++) {
-		b->prices[side].mask = s.price_slots - 1;
-		b->prices[side].shift = (uint32_t)(64 - sx_log2(s.price_slots));
-	}
 	if (sx_heap_init(b, &b->rising, s.max_orders) || sx_heap_init(b, &b->falling, s.max_orders) ||
 	    sx_heap_init(b, &b->expiry, s.max_orders))
 		goto nomem;
@@ -201,7 +203,7 @@ static inline uint32_t sx_order_alloc(struct shmex_book *b)
 static inline void sx_order_free(struct shmex_book *b, uint32_t idx)
 {
 	struct sx_order *o = &b->orders[idx];
-	sx_itable_erase(&b->ids, o->id, idx, SX_ORDER_KEYS(b));
+	sx_itable_erase(&b->ids, sx_itable_tag(o->id), idx);
 	if (SX_UNLIKELY(o->tif == SHMEX_GTD))
 		sx_heap_remove(&b->expiry, idx);
 	if (SX_UNLIKELY(o->bits & SX_OB_PARKED)) {
@@ -222,7 +224,9 @@ static inline int sx_better(int side, int64_t a, int64_t b)
 /* Level at @price on @side, created if absent; NULL if the pool is full. */
 static struct sx_level *sx_level_get(struct shmex_book *b, int side, int64_t price)
 {
-	uint32_t li = sx_itable_find(&b->prices[side], (uint64_t)price, SX_LEVEL_KEYS(b));
+	const uint64_t key = sx_level_key(side, price);
+	const uint32_t tag = sx_itable_block_tag(key, b->prices.shift);
+	uint32_t li = sx_itable_find(&b->prices, key, tag, SX_LEVEL_KEYS(b));
 	if (SX_LIKELY(li != SX_NIL))
 		return &b->levels[li];
 	li = b->level_free;
@@ -234,11 +238,12 @@ static struct sx_level *sx_level_get(struct shmex_book *b, int side, int64_t pri
 		return NULL;
 	struct sx_level *l = &b->levels[li];
 	memset(l, 0, sizeof *l);
+	l->key = key;
 	l->price = price;
 	l->head = l->tail = SX_NIL;
 	l->side = (uint32_t)side;
 	sx_level_tree_RB_INSERT(&b->tree[side], l);
-	sx_itable_insert(&b->prices[side], (uint64_t)price, li);
+	sx_itable_insert(&b->prices, tag, li);
 	b->level_count[side]++;
 	if (b->best[side] == NULL || sx_better(side, price, b->best[side]->price))
 		b->best[side] = l;
@@ -259,7 +264,7 @@ static void sx_level_remove(struct shmex_book *b, struct sx_level *l)
 	if (b->best[side] == l)
 		b->best[side] = sx_level_worse(b, l);
 	sx_level_tree_RB_REMOVE(&b->tree[side], l);
-	sx_itable_erase(&b->prices[side], (uint64_t)l->price, li, SX_LEVEL_KEYS(b));
+	sx_itable_erase(&b->prices, sx_itable_block_tag(l->key, b->prices.shift), li);
 	b->level_count[side]--;
 	l->head = b->level_free;
 	b->level_free = li;
@@ -304,9 +309,12 @@ static void sx_unrest(struct shmex_book *b, uint32_t idx)
 		sx_level_remove(b, l);
 }
 
-static inline int64_t sx_display_of(const struct sx_order *o)
+static inline int64_t sx_display_of(const struct shmex_book *b, uint32_t idx)
 {
-	return o->peak && o->peak < o->remaining ? o->peak : o->remaining;
+	const struct sx_order *o = &b->orders[idx];
+	if (SX_LIKELY(!(o->bits & SX_OB_ICEBERG)))
+		return o->remaining;
+	return b->peak[idx] < o->remaining ? b->peak[idx] : o->remaining;
 }
 
 /* Puts a live order at the back of its price's queue; 0 or -1 if no level
@@ -317,7 +325,7 @@ static int sx_rest(struct shmex_book *b, uint32_t idx)
 	struct sx_level *l = sx_level_get(b, o->side, o->price);
 	if (SX_UNLIKELY(l == NULL))
 		return -1;
-	o->displayed = sx_display_of(o);
+	o->displayed = sx_display_of(b, idx);
 	o->level = (uint32_t)(l - b->levels);
 	sx_queue_append(b, l, idx);
 	l->count++;
@@ -461,7 +469,7 @@ static enum sx_match_end sx_match(struct shmex_book *b, uint32_t idx, shmex_u128
 				} else {
 					/* Iceberg: a new peak goes to the back of the queue. */
 					ev.flags = SHMEX_EVF_REPLENISHED;
-					m->displayed = sx_display_of(m);
+					m->displayed = sx_display_of(b, mi);
 					l->displayed += (shmex_u128)m->displayed;
 					if (l->count > 1) {
 						sx_queue_unlink(b, l, mi);
@@ -517,7 +525,7 @@ static void sx_execute(struct shmex_book *b, uint32_t idx, shmex_u128 budget)
 		return;
 	}
 	if (o->tif == SHMEX_GTD && !sx_heap_has(&b->expiry, idx))
-		sx_heap_push(&b->expiry, b->expire_at[idx], b->seq[idx], idx);
+		sx_heap_push(&b->expiry, b->expire_at[idx], o->seq, idx);
 	sx_emit(b, SHMEX_EV_RESTED, SHMEX_R_NONE, o, o->price, o->remaining, o->remaining);
 }
 
@@ -543,8 +551,8 @@ static inline int sx_fires_at(const struct sx_order *o, int64_t price)
 
 static int sx_seq_cmp(const void *a, const void *b, void *ctx)
 {
-	const uint64_t *seq = ctx;
-	uint64_t x = seq[*(const uint32_t *)a], y = seq[*(const uint32_t *)b];
+	const struct sx_order *orders = ctx;
+	uint64_t x = orders[*(const uint32_t *)a].seq, y = orders[*(const uint32_t *)b].seq;
 	return (x > y) - (x < y);
 }
 
@@ -568,7 +576,7 @@ static void sx_collect_triggers(struct shmex_book *b)
 	}
 	if (b->queue_tail - first > 1)
 		qsort_r(&b->queue[first], b->queue_tail - first, sizeof(uint32_t), sx_seq_cmp,
-			b->seq);
+			b->orders);
 }
 
 static void sx_activate(struct shmex_book *b, uint32_t idx)
@@ -603,11 +611,11 @@ static void sx_park(struct shmex_book *b, uint32_t idx)
 	struct sx_order *o = &b->orders[idx];
 	o->bits |= SX_OB_PARKED;
 	if (sx_fires_rising(o))
-		sx_heap_push(&b->rising, o->displayed, b->seq[idx], idx);
+		sx_heap_push(&b->rising, o->displayed, o->seq, idx);
 	else
-		sx_heap_push(&b->falling, -o->displayed, b->seq[idx], idx);
+		sx_heap_push(&b->falling, -o->displayed, o->seq, idx);
 	if (o->tif == SHMEX_GTD)
-		sx_heap_push(&b->expiry, b->expire_at[idx], b->seq[idx], idx);
+		sx_heap_push(&b->expiry, b->expire_at[idx], o->seq, idx);
 	sx_emit(b, SHMEX_EV_PARKED, SHMEX_R_NONE, o, o->price, o->remaining, o->remaining);
 }
 
@@ -638,7 +646,7 @@ static inline int sx_post_crosses(const struct shmex_book *b, int side, int64_t 
 /* Checks a new order in the documented order; SHMEX_R_NONE if acceptable. */
 static uint16_t sx_validate(const struct shmex_book *b, const struct shmex_order *p)
 {
-	if (sx_itable_find(&b->ids, p->id, SX_ORDER_KEYS(b)) != SX_NIL)
+	if (sx_itable_find(&b->ids, p->id, sx_itable_tag(p->id), SX_ORDER_KEYS(b)) != SX_NIL)
 		return SHMEX_R_DUPLICATE_ID;
 	if (p->side > SHMEX_SELL || p->type > SHMEX_TAKE_PROFIT_MARKET || p->tif > SHMEX_GTD ||
 	    p->stp > SHMEX_STP_CANCEL_BOTH ||
@@ -683,17 +691,22 @@ int shmex_book_submit(struct shmex_book *b, const struct shmex_order *p)
 	o->price = market ? 0 : p->price;
 	o->remaining = p->qty;
 	o->displayed = 0;
-	o->peak = p->display_qty;
+	o->seq = b->next_seq++;
 	o->prev = o->next = o->level = SX_NIL;
 	o->side = p->side;
 	o->type = p->type;
 	o->tif = p->tif;
 	o->bits = (uint8_t)(SX_OB_LIVE | (p->stp & SX_OB_STP_MASK) |
 			    ((p->flags & SHMEX_OF_OWNER) ? SX_OB_OWNER : 0) |
-			    ((p->flags & SHMEX_OF_POST_ONLY) ? SX_OB_POST : 0));
-	b->seq[idx] = b->next_seq++;
-	b->expire_at[idx] = p->tif == SHMEX_GTD ? p->expire_at : 0;
-	sx_itable_insert(&b->ids, p->id, idx);
+			    ((p->flags & SHMEX_OF_POST_ONLY) ? SX_OB_POST : 0) |
+			    (p->display_qty > 0 ? SX_OB_ICEBERG : 0));
+	/* Side arrays are written only when used, so their pages stay
+	 * untouched on a book of plain orders. */
+	if (SX_UNLIKELY(p->display_qty > 0))
+		b->peak[idx] = p->display_qty;
+	if (SX_UNLIKELY(p->tif == SHMEX_GTD))
+		b->expire_at[idx] = p->expire_at;
+	sx_itable_insert(&b->ids, sx_itable_tag(p->id), idx);
 	sx_emit(b, SHMEX_EV_ACCEPTED, SHMEX_R_NONE, o, o->price, p->qty, p->qty);
 
 	if (SX_UNLIKELY(sx_is_stop(p->type))) {
@@ -713,7 +726,7 @@ int shmex_book_submit(struct shmex_book *b, const struct shmex_order *p)
 
 static inline uint32_t sx_lookup(const struct shmex_book *b, uint64_t id)
 {
-	return sx_itable_find(&b->ids, id, SX_ORDER_KEYS(b));
+	return sx_itable_find(&b->ids, id, sx_itable_tag(id), SX_ORDER_KEYS(b));
 }
 
 /* Ends a live order (resting or parked) with @type / @reason. */
@@ -806,7 +819,7 @@ int shmex_book_amend(struct shmex_book *b, uint64_t id, int64_t new_price, int64
 	o->price = new_price;
 	o->remaining = new_qty;
 	o->displayed = 0;
-	b->seq[idx] = b->next_seq++;
+	o->seq = b->next_seq++;
 	sx_emit(b, SHMEX_EV_AMENDED, SHMEX_R_NONE, o, new_price, new_qty, new_qty);
 	sx_execute(b, idx, 0);
 	sx_run_triggers(b);
@@ -822,7 +835,7 @@ uint32_t shmex_book_cancel_owner(struct shmex_book *b, uint64_t owner)
 			b->queue[n++] = i;
 	}
 	if (n > 1)
-		qsort_r(b->queue, n, sizeof(uint32_t), sx_seq_cmp, b->seq);
+		qsort_r(b->queue, n, sizeof(uint32_t), sx_seq_cmp, b->orders);
 	for (uint32_t k = 0; k < n; k++)
 		sx_end(b, b->queue[k], SHMEX_EV_CANCELLED, SHMEX_R_MASS_CANCEL);
 	return n;

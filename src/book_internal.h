@@ -29,6 +29,7 @@ enum {
 	SX_OB_POST = 1u << 3,  /* SHMEX_OF_POST_ONLY */
 	SX_OB_PARKED = 1u << 4, /* stop / take-profit waiting for its trigger */
 	SX_OB_LIVE = 1u << 5,  /* slot holds a live order */
+	SX_OB_ICEBERG = 1u << 6, /* peak[idx] holds its display size */
 };
 
 /* One order, one cache line. id must stay first: the id index reads it
@@ -39,16 +40,24 @@ struct sx_order {
 	int64_t price;     /* limit price (0 for market types) */
 	int64_t remaining; /* displayed + hidden */
 	int64_t displayed; /* resting: the visible part; parked: the trigger price */
-	int64_t peak;      /* iceberg display size, 0 = not an iceberg */
+	uint64_t seq;      /* acceptance sequence (see MATCHING.md) */
 	uint32_t prev, next; /* queue links within the level (SX_NIL ends) */
 	uint32_t level;    /* level index; SX_NIL when not resting */
 	uint8_t side, type, tif, bits;
 };
 _Static_assert(sizeof(struct sx_order) == 64, "hot order must be one cache line");
 
+/* Key of a level in the price index: prices are positive, so bit 63 is
+ * free to tell the sides apart. */
+static inline uint64_t sx_level_key(int side, int64_t price)
+{
+	return (uint64_t)price | ((uint64_t)side << 63);
+}
+
 struct sx_level {
+	uint64_t key;       /* sx_level_key(); first: read by the price index */
 	RB_ENTRY(sx_level) rb;
-	int64_t price;      /* read by the level index via offsetof */
+	int64_t price;
 	uint32_t head, tail; /* FIFO of orders, oldest at head */
 	uint32_t count;
 	uint32_t side;
@@ -62,8 +71,8 @@ RB_PROTOTYPE(sx_level_tree, sx_level, rb, sx_level_cmp)
 struct shmex_book {
 	/* Order pool. */
 	struct sx_order *orders;
-	uint64_t *seq;        /* acceptance sequence per order */
-	int64_t *expire_at;   /* GTD expiry per order */
+	int64_t *peak;        /* iceberg display size, written for icebergs only */
+	int64_t *expire_at;   /* GTD expiry, written for GTD orders only */
 	uint32_t max_orders;
 	uint32_t order_fresh; /* slots >= this were never used (untouched pages) */
 	uint32_t order_free;  /* free list through sx_order.next */
@@ -78,7 +87,7 @@ struct shmex_book {
 	uint32_t level_count[2];
 	struct sx_level *best[2];
 	struct sx_level_tree tree[2];
-	struct sx_itable prices[2];
+	struct sx_itable prices; /* both sides, by sx_level_key() */
 
 	/* Parked stops: rising fires while key <= hi (buy stop, sell take-profit,
 	 * key = trigger); falling fires while key <= -lo (sell stop, buy

@@ -76,7 +76,7 @@ static void sx_info(const struct shmex_book *b, uint32_t idx, struct shmex_order
 
 int shmex_book_order(const struct shmex_book *b, uint64_t id, struct shmex_order_info *out)
 {
-	uint32_t idx = sx_itable_find(&b->ids, id, b->orders, sizeof(struct sx_order));
+	uint32_t idx = sx_itable_find(&b->ids, id, sx_itable_tag(id), b->orders, sizeof(struct sx_order));
 	if (idx == SX_NIL)
 		return SHMEX_E_UNKNOWN_ORDER;
 	sx_info(b, idx, out);
@@ -105,9 +105,9 @@ static int sx_verify_level(const struct shmex_book *b, const struct sx_level *l,
 {
 	uint32_t li = (uint32_t)(l - b->levels);
 	SX_CHECK((int)l->side == side);
-	SX_CHECK(sx_itable_find(&b->prices[side], (uint64_t)l->price,
-				(const char *)b->levels + offsetof(struct sx_level, price),
-				sizeof(struct sx_level)) == li);
+	SX_CHECK(l->key == sx_level_key(side, l->price));
+	SX_CHECK(sx_itable_find(&b->prices, l->key, sx_itable_block_tag(l->key, b->prices.shift),
+				b->levels, sizeof(struct sx_level)) == li);
 	shmex_u128 displayed = 0, total = 0;
 	uint32_t count = 0, prev = SX_NIL;
 	for (uint32_t i = l->head; i != SX_NIL; i = b->orders[i].next) {
@@ -118,8 +118,9 @@ static int sx_verify_level(const struct shmex_book *b, const struct sx_level *l,
 		SX_CHECK(o->prev == prev && o->level == li && o->side == side);
 		SX_CHECK(o->price == l->price && o->type == SHMEX_LIMIT);
 		SX_CHECK(o->displayed > 0 && o->displayed <= o->remaining);
-		SX_CHECK(o->peak ? o->displayed <= o->peak : o->displayed == o->remaining);
-		SX_CHECK(sx_itable_find(&b->ids, o->id, b->orders, sizeof(struct sx_order)) == i);
+		SX_CHECK((o->bits & SX_OB_ICEBERG) ? o->displayed <= b->peak[i]
+						   : o->displayed == o->remaining);
+		SX_CHECK(sx_itable_find(&b->ids, o->id, sx_itable_tag(o->id), b->orders, sizeof(struct sx_order)) == i);
 		displayed += (shmex_u128)o->displayed;
 		total += (shmex_u128)o->remaining;
 		prev = i;

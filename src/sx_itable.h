@@ -1,11 +1,15 @@
 /*
  * sx_itable: open-addressing hash index from a 64-bit key to a pool index.
  *
- * Slots hold only (pool index + 1), 4 bytes each, 0 meaning empty; the key
- * lives in the pooled object itself and is read back through (base, stride),
- * so the table costs 8 bytes per object at load factor 1/2. Linear probing
- * with backward-shift deletion: no tombstones, so probe lengths never grow
- * with churn. Fixed capacity, no allocation, single-threaded.
+ * A slot is 8 bytes: the pool index + 1 (0 = empty) and a 32-bit tag, the
+ * high half of the key's Fibonacci hash. The key itself lives in the pooled
+ * object and is read back through (base, stride) only when a tag matches,
+ * so a probe for an absent key, and the shifting done by a delete, never
+ * touch the pool (each pool read is a likely cache miss on a big book).
+ * The slot's home is the top bits of the tag, so it needs no key either.
+ * Linear probing with backward-shift deletion: no tombstones, so probe
+ * lengths do not grow with churn. Fixed capacity (at most 2^31 slots),
+ * no allocation, single-threaded.
  */
 #ifndef SX_ITABLE_H
 #define SX_ITABLE_H
@@ -15,10 +19,15 @@
 
 #define SX_NIL UINT32_MAX
 
+struct sx_islot {
+	uint32_t idx1; /* pool index + 1; 0 = empty */
+	uint32_t tag;  /* high 32 bits of the key's hash */
+};
+
 struct sx_itable {
-	uint32_t *slots; /* mask + 1 entries, zeroed */
+	struct sx_islot *slots; /* mask + 1 entries, zeroed */
 	uint32_t mask;
-	uint32_t shift;  /* 64 - log2(mask + 1) */
+	uint32_t shift; /* 32 - log2(mask + 1): home = tag >> shift */
 };
 
 static inline uint64_t sx_itable_key_at(const void *base, size_t stride, uint32_t idx)
@@ -26,52 +35,73 @@ static inline uint64_t sx_itable_key_at(const void *base, size_t stride, uint32_
 	return *(const uint64_t *)((const char *)base + (size_t)idx * stride);
 }
 
-/* Fibonacci hashing: the top bits of key * 2^64/phi spread sequential ids
- * and prices evenly. */
-static inline uint32_t sx_itable_home(const struct sx_itable *t, uint64_t key)
+/* Tags. The caller picks how keys spread; the table only needs a tag
+ * whose top bits are the home slot.
+ * Ids: Fibonacci hashing, the top bits of key * 2^64/phi, spread
+ * sequential ids evenly. */
+static inline uint32_t sx_itable_tag(uint64_t key)
 {
-	return (uint32_t)((key * UINT64_C(0x9E3779B97F4A7C15)) >> t->shift);
+	return (uint32_t)((key * UINT64_C(0x9E3779B97F4A7C15)) >> 32);
 }
 
-/* Index of the object whose key is @key, or SX_NIL. */
-static inline uint32_t sx_itable_find(const struct sx_itable *t, uint64_t key, const void *base,
-				      size_t stride)
+/* Prices: the 64 prices of a block share one run of homes (home of the
+ * block + price % 64), and blocks are spread by Fibonacci hashing. A book's
+ * levels cluster around the touch, so they fill a few runs of slots (a few
+ * pages, neighbours in one cache line) instead of touching the whole table.
+ * @shift is the table's shift: the low bits go to the top of the tag. */
+static inline uint32_t sx_itable_block_tag(uint64_t key, uint32_t shift)
 {
-	uint32_t i = sx_itable_home(t, key);
-	for (;;) {
-		uint32_t s = t->slots[i];
-		if (s == 0)
+	return sx_itable_tag(key >> 6) + ((uint32_t)(key & 63) << shift);
+}
+
+static inline uint32_t sx_itable_home(const struct sx_itable *t, uint32_t tag)
+{
+	return tag >> t->shift;
+}
+
+/* Address of the first slot a lookup with @tag reads, for prefetching. */
+static inline const void *sx_itable_probe_addr(const struct sx_itable *t, uint32_t tag)
+{
+	return &t->slots[sx_itable_home(t, tag)];
+}
+
+/* Index of the object whose key is @key (tag @tag), or SX_NIL. */
+static inline uint32_t sx_itable_find(const struct sx_itable *t, uint64_t key, uint32_t tag,
+				      const void *base, size_t stride)
+{
+	for (uint32_t i = sx_itable_home(t, tag);; i = (i + 1) & t->mask) {
+		const struct sx_islot s = t->slots[i];
+		if (s.idx1 == 0)
 			return SX_NIL;
-		if (sx_itable_key_at(base, stride, s - 1) == key)
-			return s - 1;
-		i = (i + 1) & t->mask;
+		if (s.tag == tag && sx_itable_key_at(base, stride, s.idx1 - 1) == key)
+			return s.idx1 - 1;
 	}
 }
 
-/* Adds @idx under @key; the caller knows the key is absent and the table
+/* Adds @idx with @tag; the caller knows its key is absent and the table
  * has room (capacity is twice the pool size). */
-static inline void sx_itable_insert(struct sx_itable *t, uint64_t key, uint32_t idx)
+static inline void sx_itable_insert(struct sx_itable *t, uint32_t tag, uint32_t idx)
 {
-	uint32_t i = sx_itable_home(t, key);
-	while (t->slots[i] != 0)
+	uint32_t i = sx_itable_home(t, tag);
+	while (t->slots[i].idx1 != 0)
 		i = (i + 1) & t->mask;
-	t->slots[i] = idx + 1;
+	t->slots[i].idx1 = idx + 1;
+	t->slots[i].tag = tag;
 }
 
-/* Removes the entry of @idx (whose key is @key); it must be present. Later
+/* Removes the entry of @idx (whose tag is @tag); it must be present. Later
  * entries of the probe run shift back into the hole when their home allows,
  * so lookups never need tombstones. */
-static inline void sx_itable_erase(struct sx_itable *t, uint64_t key, uint32_t idx,
-				   const void *base, size_t stride)
+static inline void sx_itable_erase(struct sx_itable *t, uint32_t tag, uint32_t idx)
 {
-	uint32_t i = sx_itable_home(t, key);
-	while (t->slots[i] != idx + 1)
+	uint32_t i = sx_itable_home(t, tag);
+	while (t->slots[i].idx1 != idx + 1)
 		i = (i + 1) & t->mask;
 	for (uint32_t j = (i + 1) & t->mask;; j = (j + 1) & t->mask) {
-		uint32_t s = t->slots[j];
-		if (s == 0)
+		const struct sx_islot s = t->slots[j];
+		if (s.idx1 == 0)
 			break;
-		uint32_t home = sx_itable_home(t, sx_itable_key_at(base, stride, s - 1));
+		uint32_t home = sx_itable_home(t, s.tag);
 		/* The entry at j may fill hole i only if i lies on its probe
 		 * path, i.e. between its home and j (cyclically). */
 		if (((j - home) & t->mask) >= ((j - i) & t->mask)) {
@@ -79,7 +109,8 @@ static inline void sx_itable_erase(struct sx_itable *t, uint64_t key, uint32_t i
 			i = j;
 		}
 	}
-	t->slots[i] = 0;
+	t->slots[i].idx1 = 0;
+	t->slots[i].tag = 0;
 }
 
 #endif /* SX_ITABLE_H */

@@ -211,6 +211,25 @@ uint32_t shmex_book_cancel_owner(struct shmex_book *book, uint64_t owner);
  */
 uint32_t shmex_book_advance(struct shmex_book *book, int64_t now);
 
+/**
+ * Prefetch hint for a command that will soon name order @p id (a cancel,
+ * reduce or amend, or a new order's duplicate check). It never changes the
+ * book or any result; it only starts memory loads early so that they
+ * overlap. On a big book every command waits on a few cache misses in
+ * sequence (id index slot, then the order, then its queue neighbours); a
+ * matcher that sees its next commands issues stage 0 about 8 commands
+ * ahead, stage 1 about 4 ahead and stage 2 about 2 ahead. Each stage reads
+ * only what the previous one brought in. Cheap (a few ns) when unused.
+ */
+void shmex_book_prefetch_order(const struct shmex_book *book, uint64_t id, int stage);
+
+/**
+ * Prefetch hint for a new order at @p price on @p side: stage 0 brings the
+ * price index slot, stage 1 the level, stage 2 its last order (where a
+ * resting order is appended). Same contract as shmex_book_prefetch_order().
+ */
+void shmex_book_prefetch_level(const struct shmex_book *book, int side, int64_t price, int stage);
+
 /** One price level of a depth snapshot. */
 struct shmex_level_info {
 	int64_t price;
