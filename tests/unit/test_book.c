@@ -817,6 +817,32 @@ static void test_depth_top_n_and_full(void **state)
 	assert_int_equal(levels(SHMEX_BUY), 20);
 }
 
+static void test_prefetch_hints_change_nothing(void **state)
+{
+	(void)state;
+	for (uint64_t id = 1; id <= 200; id++)
+		add(id, id % 2 ? SHMEX_BUY : SHMEX_SELL, id % 2 ? 100 - (int64_t)(id % 7) : 110 + (int64_t)(id % 5), 3);
+	struct shmex_level_info before[2][16], after[2][16];
+	uint32_t nb[2], na[2];
+	for (int s = 0; s < 2; s++)
+		nb[s] = shmex_book_depth(B, s, before[s], 16);
+	clear();
+	const uint64_t ids[] = { 1, 2, 150, 0, 999, UINT64_MAX };
+	const int64_t prices[] = { 100, 110, 1, INT64_MAX, -5, 0 };
+	for (int stage = -1; stage <= 3; stage++)
+		for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+			shmex_book_prefetch_order(B, ids[i], stage);
+			shmex_book_prefetch_level(B, (int)i, prices[i], stage);
+		}
+	assert_int_equal(R.n, 0);
+	verify();
+	for (int s = 0; s < 2; s++) {
+		na[s] = shmex_book_depth(B, s, after[s], 16);
+		assert_int_equal(na[s], nb[s]);
+		assert_memory_equal(before[s], after[s], nb[s] * sizeof before[s][0]);
+	}
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -859,6 +885,7 @@ int main(void)
 		T(test_book_full_and_level_pool_full),
 		T(test_extreme_prices_and_quantities),
 		T(test_depth_top_n_and_full),
+		T(test_prefetch_hints_change_nothing),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
