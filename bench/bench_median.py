@@ -19,6 +19,7 @@ TARGETS = {
     "fill1": "≤ 60 ns median",
     "sweep10": "–",
     "mixed": "≥ 20 M msgs/s",
+    "mixed_pf": "≥ 20 M msgs/s",
 }
 
 
@@ -46,7 +47,7 @@ def main():
         sys.exit(__doc__)
     runs = load(sys.argv[1:])
     sizes = sorted({int(k.split("/")[2]) for r in runs for k in r if k.startswith("book/")})
-    cases = ["add", "add_level", "cancel", "fill1", "sweep10", "mixed"]
+    cases = ["add", "add_level", "cancel", "fill1", "sweep10", "mixed", "mixed_pf"]
     print(f"Median of {len(runs)} runs.\n")
     for n in sizes:
         print(f"N = {n:,} resting orders\n")
