@@ -2,7 +2,7 @@
  * shmex-replay: runs a replay file (../shared/formats/replay.md) through one
  * shmex order book and prints what happened.
  *
- *   shmex-replay [--capacity N] FILE|-
+ *   shmex-replay [--capacity N] [--progress] FILE|-
  *
  * The book is the engine's own (include/shmex/book.h); this file only reads
  * lines, remembers every id ever used (DUPLICATE means "already used", not
@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "replay.h"
 #include "shmex/fixed.h"
@@ -256,21 +257,38 @@ static int run_line(struct replay_state *st, struct id_set *used, const char *li
 	return 0;
 }
 
+/* At most once a second (checked once per input chunk, so never on the
+ * per-line path), and once at the end. */
+static void report_progress(const struct replay_state *st, unsigned long lineno, int done)
+{
+	static time_t last;
+	time_t now = time(NULL);
+	if (!done && now == last)
+		return;
+	last = now;
+	fprintf(stderr, "shmex-replay: %lu lines, %u live orders%s\n", lineno,
+		shmex_book_order_count(st->book), done ? ", done" : "");
+}
+
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: shmex-replay [--capacity N] FILE|-\n"
+	fprintf(f, "usage: shmex-replay [--capacity N] [--progress] FILE|-\n"
 		   "Runs a replay file through one order book; see docs/MATCHING.md.\n"
-		   "  --capacity N   live orders the book can hold (default 16777216)\n");
+		   "  --capacity N   live orders the book can hold (default 16777216)\n"
+		   "  --progress     report lines read and live orders on stderr every second\n");
 }
 
 int main(int argc, char **argv)
 {
 	const char *path = NULL;
 	uint64_t capacity = 1u << 24;
+	int progress = 0;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			usage(stdout);
 			return 0;
+		} else if (strcmp(argv[i], "--progress") == 0) {
+			progress = 1;
 		} else if (strcmp(argv[i], "--capacity") == 0 && i + 1 < argc) {
 			const char *v = argv[++i];
 			if (shmex_u64_parse(v, strlen(v), &capacity) != 0 || capacity == 0 ||
@@ -333,6 +351,8 @@ int main(int argc, char **argv)
 		}
 		memmove(buf, buf + start, have - start);
 		have -= start;
+		if (progress)
+			report_progress(&st, lineno, eof);
 		if (eof)
 			break;
 		if (have == IN_BUF) {

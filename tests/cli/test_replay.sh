@@ -52,5 +52,10 @@ rc=$?
 [ "$rc" -eq 1 ] && grep -q "line 3: book full" "$tmp/err"
 check capacity $? "rc=$rc stderr=$(cat "$tmp/err")"
 
+# --progress reports on stderr only; stdout is unchanged.
+"$replay" --progress "$dir/spec_example.in" >"$tmp/out" 2>"$tmp/err"
+diff -q "$dir/spec_example.out" "$tmp/out" >/dev/null && grep -q "lines, .* live orders, done" "$tmp/err"
+check progress $? "stderr=$(cat "$tmp/err")"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
