@@ -1,0 +1,606 @@
+/*
+ * The exchange's commands: creation, order entry with its checks and funds
+ * reservation, cancel, amend, mass cancel, the clock; order records and the
+ * client-id index. What the books then do (accept, trade, rest, end) comes
+ * back through sx_book_sink() in exchange_events.c, which applies it.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "exchange_internal.h"
+
+/* ---- creation -------------------------------------------------------- */
+
+static uint32_t sx_pow2_at_least(uint64_t n)
+{
+	uint64_t p = 2;
+	while (p < n)
+		p <<= 1;
+	return (uint32_t)p;
+}
+
+int shmex_exchange_create(const struct shmex_exchange_config *cfg, struct shmex_exchange **out)
+{
+	if (cfg == NULL || out == NULL || cfg->max_assets == 0 || cfg->max_symbols == 0 ||
+	    cfg->max_users == 0 || cfg->max_orders < 2 || cfg->max_orders > (1u << 28) ||
+	    cfg->max_assets > 65535u || cfg->max_symbols > (1u << 20) ||
+	    cfg->max_users > (1u << 24) || (uint64_t)(cfg->max_users + 1) * cfg->max_assets > (1u << 28))
+		return SHMEX_E_INVAL;
+	struct shmex_exchange *ex = calloc(1, sizeof *ex);
+	if (ex == NULL)
+		return SHMEX_E_NOMEM;
+	ex->cfg = *cfg;
+	ex->max_assets = cfg->max_assets;
+	ex->max_symbols = cfg->max_symbols;
+	ex->max_users = cfg->max_users;
+	uint32_t n_orders = sx_pow2_at_least(cfg->max_orders);
+	if (ex->cfg.book_orders == 0)
+		ex->cfg.book_orders = n_orders / 2;
+	ex->order_mask = n_orders - 1;
+	ex->clid_mask = 4 * n_orders - 1; /* load <= 1/4: short probe runs */
+	ex->next_order_id = 1;
+	ex->now = cfg->start_time;
+	if (cfg->ledger_capacity > (1u << 30) || cfg->report_capacity > (1u << 30)) {
+		free(ex);
+		return SHMEX_E_INVAL;
+	}
+	ex->ledger_cap = cfg->ledger_capacity ? sx_pow2_at_least(cfg->ledger_capacity) : 0;
+	ex->report_cap = cfg->report_capacity ? sx_pow2_at_least(cfg->report_capacity) : 0;
+
+	ex->assets = calloc((size_t)ex->max_assets + 1, sizeof *ex->assets);
+	ex->symbols = calloc((size_t)ex->max_symbols + 1, sizeof *ex->symbols);
+	ex->users = calloc((size_t)ex->max_users + 1, sizeof *ex->users);
+	ex->accounts = calloc(((size_t)ex->max_users + 1) * ex->max_assets, sizeof *ex->accounts);
+	ex->orders = aligned_alloc(SX_CACHE_LINE, (size_t)n_orders * sizeof *ex->orders);
+	if (ex->orders)
+		memset(ex->orders, 0, (size_t)n_orders * sizeof *ex->orders);
+	ex->clids = calloc((size_t)ex->clid_mask + 1, sizeof *ex->clids);
+	ex->ledger = ex->ledger_cap ? aligned_alloc(SX_CACHE_LINE, ex->ledger_cap * sizeof *ex->ledger)
+				    : NULL;
+	ex->reports = ex->report_cap ? aligned_alloc(SX_CACHE_LINE,
+						     ex->report_cap * sizeof *ex->reports)
+				     : NULL;
+	if (!ex->assets || !ex->symbols || !ex->users || !ex->accounts || !ex->orders ||
+	    !ex->clids || (ex->ledger_cap && !ex->ledger) || (ex->report_cap && !ex->reports)) {
+		shmex_exchange_destroy(ex);
+		return SHMEX_E_NOMEM;
+	}
+	ex->users[SHMEX_FEE_ACCOUNT].used = 1;
+	*out = ex;
+	return 0;
+}
+
+void shmex_exchange_destroy(struct shmex_exchange *ex)
+{
+	if (ex == NULL)
+		return;
+	if (ex->symbols)
+		for (uint32_t s = 1; s <= ex->n_symbols; s++)
+			shmex_book_destroy(ex->symbols[s].book);
+	free(ex->assets);
+	free(ex->symbols);
+	free(ex->users);
+	free(ex->accounts);
+	free(ex->orders);
+	free(ex->clids);
+	free(ex->ledger);
+	free(ex->reports);
+	free(ex);
+}
+
+int64_t shmex_exchange_now(const struct shmex_exchange *ex)
+{
+	return ex->now;
+}
+
+uint64_t shmex_exchange_seq(const struct shmex_exchange *ex)
+{
+	return ex->seq;
+}
+
+/* ---- client ids ------------------------------------------------------- */
+
+static inline uint32_t sx_clid_hash(uint32_t user, uint64_t client_id)
+{
+	uint64_t h = (client_id ^ ((uint64_t)user << 40) ^ user) * UINT64_C(0x9e3779b97f4a7c15);
+	return (uint32_t)(h >> 32);
+}
+
+int sx_clid_find(const struct shmex_exchange *ex, uint32_t user, uint64_t client_id,
+		 uint32_t *slot)
+{
+	for (uint32_t i = sx_clid_hash(user, client_id) & ex->clid_mask;;
+	     i = (i + 1) & ex->clid_mask) {
+		const struct sx_clid_slot *c = &ex->clids[i];
+		if (c->user == 0)
+			return SHMEX_E_UNKNOWN_ORDER;
+		if (c->user == user && c->client_id == client_id) {
+			if (slot)
+				*slot = c->slot;
+			return 0;
+		}
+	}
+}
+
+void sx_clid_insert(struct shmex_exchange *ex, uint32_t user, uint64_t client_id, uint32_t slot)
+{
+	/* At most one entry per order record and four times as many slots
+	 * as records: there is always an empty slot. */
+	uint32_t i = sx_clid_hash(user, client_id) & ex->clid_mask;
+	while (ex->clids[i].user != 0)
+		i = (i + 1) & ex->clid_mask;
+	ex->clids[i].user = user;
+	ex->clids[i].client_id = client_id;
+	ex->clids[i].slot = slot;
+}
+
+void sx_clid_erase(struct shmex_exchange *ex, uint32_t user, uint64_t client_id)
+{
+	uint32_t m = ex->clid_mask, i = sx_clid_hash(user, client_id) & m;
+	while (ex->clids[i].user != 0 &&
+	       !(ex->clids[i].user == user && ex->clids[i].client_id == client_id))
+		i = (i + 1) & m;
+	if (ex->clids[i].user == 0)
+		return;
+	/* Backward-shift deletion keeps every probe chain unbroken. */
+	for (uint32_t j = (i + 1) & m;; j = (j + 1) & m) {
+		struct sx_clid_slot *c = &ex->clids[j];
+		if (c->user == 0)
+			break;
+		uint32_t home = sx_clid_hash(c->user, c->client_id) & m;
+		/* Move c into the hole at i unless its home lies cyclically in (i, j]. */
+		if (((j - home) & m) >= ((j - i) & m)) {
+			ex->clids[i] = *c;
+			i = j;
+		}
+	}
+	ex->clids[i].user = 0;
+	ex->clids[i].client_id = 0;
+}
+
+int shmex_exchange_find_client_id(const struct shmex_exchange *ex, uint32_t user,
+				  uint64_t client_id, uint64_t *order_id)
+{
+	uint32_t slot;
+	if (user == 0 || client_id == 0 || sx_clid_find(ex, user, client_id, &slot) != 0)
+		return SHMEX_E_UNKNOWN_ORDER;
+	*order_id = ex->orders[slot].id;
+	return 0;
+}
+
+/* ---- order records ----------------------------------------------------- */
+
+/* A record for a new engine id, to be filled by sx_order_fill(). Ids only
+ * grow; an id whose slot still holds a live order is skipped. NULL if every
+ * slot is live. */
+static struct sx_order *sx_order_alloc(struct shmex_exchange *ex)
+{
+	for (uint32_t tries = 0; tries <= ex->order_mask; tries++) {
+		uint64_t id = ex->next_order_id++;
+		struct sx_order *o = &ex->orders[id & ex->order_mask];
+		if (o->state == SX_OS_LIVE || o->state == SX_OS_PENDING)
+			continue;
+		if (o->clid_indexed)
+			sx_clid_erase(ex, o->user, o->client_id);
+		o->id = id;
+		o->state = SX_OS_FREE; /* sx_order_fill() writes the rest */
+		/* The next record to hand out, and the client-id slot it will
+		 * free, are far apart in memory and cold: start loading them now. */
+		const struct sx_order *next = &ex->orders[ex->next_order_id & ex->order_mask];
+		__builtin_prefetch(next, 1);
+		__builtin_prefetch((const char *)next + SX_CACHE_LINE, 1);
+		__builtin_prefetch((const char *)next + 2 * SX_CACHE_LINE, 1);
+		if (next->clid_indexed)
+			__builtin_prefetch(&ex->clids[sx_clid_hash(next->user, next->client_id) &
+						      ex->clid_mask]);
+		return o;
+	}
+	return NULL;
+}
+
+int shmex_exchange_order(const struct shmex_exchange *ex, uint64_t order_id,
+			 struct shmex_order_state *out)
+{
+	const struct sx_order *o = &ex->orders[order_id & ex->order_mask];
+	if (order_id == 0 || o->id != order_id || o->state == SX_OS_FREE)
+		return SHMEX_E_UNKNOWN_ORDER;
+	memset(out, 0, sizeof *out);
+	out->order_id = o->id;
+	out->client_id = o->client_id;
+	out->user = o->user;
+	out->symbol = o->symbol;
+	out->side = o->side;
+	out->type = o->type;
+	out->tif = o->tif;
+	out->stp = o->stp;
+	out->status = o->status;
+	out->live = o->state == SX_OS_LIVE;
+	out->parked = o->parked;
+	out->reason = o->reason;
+	out->trades = o->trades;
+	out->price = o->price;
+	out->trigger_price = o->trigger;
+	out->display_qty = o->budget_mode ? 0 : o->display;
+	out->expire_at = o->expire_at;
+	out->quote_budget = o->budget_mode ? o->budget : 0;
+	out->orig_qty = o->orig_qty;
+	out->qty = o->qty;
+	out->filled = o->filled;
+	out->remaining = o->remaining;
+	out->cancelled = o->cancelled;
+	out->reserved = o->reserved;
+	out->quote_settled = o->settled;
+	out->fees = o->side == SHMEX_BUY ? o->settled - o->gross : o->gross - o->settled;
+	out->filled_notional = o->notional;
+	out->created = o->created;
+	out->updated = o->updated;
+	return 0;
+}
+
+/* ---- order entry -------------------------------------------------------- */
+
+static int sx_reason_code(uint16_t reason)
+{
+	switch (reason) {
+	case SHMEX_R_NONE: return 0;
+	case SHMEX_R_DUPLICATE_ID:
+	case SHMEX_R_DUPLICATE_CLIENT_ID: return SHMEX_E_DUPLICATE;
+	case SHMEX_R_BAD_PRICE: return SHMEX_E_BAD_PRICE;
+	case SHMEX_R_BAD_QTY: return SHMEX_E_BAD_QTY;
+	case SHMEX_R_BAD_OPTION: return SHMEX_E_BAD_OPTION;
+	case SHMEX_R_BOOK_FULL: return SHMEX_E_FULL;
+	case SHMEX_R_POST_ONLY: return SHMEX_E_WOULD_CROSS;
+	case SHMEX_R_EXPIRED: return SHMEX_E_EXPIRED;
+	case SHMEX_R_UNKNOWN_ORDER: return SHMEX_E_UNKNOWN_ORDER;
+	case SHMEX_R_HALTED: return SHMEX_E_HALTED;
+	case SHMEX_R_NO_FUNDS:
+	case SHMEX_R_BUDGET: return SHMEX_E_NOFUNDS;
+	case SHMEX_R_RISK:
+	case SHMEX_R_PRICE_BAND:
+	case SHMEX_R_MAX_OPEN_ORDERS: return SHMEX_E_RISK;
+	case SHMEX_R_RATE_LIMIT: return SHMEX_E_RATE;
+	case SHMEX_R_UNKNOWN_USER: return SHMEX_E_UNKNOWN_USER;
+	case SHMEX_R_UNKNOWN_SYMBOL: return SHMEX_E_UNKNOWN_SYMBOL;
+	case SHMEX_R_OVERFLOW: return SHMEX_E_OVERFLOW;
+	default: return SHMEX_E_INVAL;
+	}
+}
+
+static inline int sx_is_market(uint8_t type)
+{
+	return type == SHMEX_MARKET || type == SHMEX_STOP_MARKET || type == SHMEX_TAKE_PROFIT_MARKET;
+}
+
+/* What an accepted order will be: the book's order and the lock. */
+struct sx_plan {
+	struct shmex_order bo;
+	int64_t lock;
+	uint8_t budget_mode;
+};
+
+static uint16_t sx_rc_reason(int rc)
+{
+	return rc == SHMEX_E_OVERFLOW ? SHMEX_R_OVERFLOW : SHMEX_R_RISK;
+}
+
+/* Checks 5 to 9 of shmex_exchange_submit(); fills @plan. */
+static uint16_t sx_prepare(struct shmex_exchange *ex, const struct sx_symbol *s,
+			   const struct sx_user *u, const struct shmex_order_request *r,
+			   struct sx_plan *plan)
+{
+	if (r->side > SHMEX_SELL || r->type > SHMEX_TAKE_PROFIT_MARKET || r->tif > SHMEX_GTD ||
+	    r->stp > SHMEX_STP_CANCEL_BOTH || (r->flags & ~(uint32_t)SHMEX_OF_POST_ONLY))
+		return SHMEX_R_BAD_OPTION;
+	const int market = sx_is_market(r->type);
+	const int stop = r->type >= SHMEX_STOP_LIMIT;
+	const int immediate = r->tif == SHMEX_IOC || r->tif == SHMEX_FOK;
+	const int post = (r->flags & SHMEX_OF_POST_ONLY) != 0;
+	if ((market && !immediate) || (post && (immediate || r->type != SHMEX_LIMIT)) ||
+	    (r->display_qty > 0 && (immediate || market)))
+		return SHMEX_R_BAD_OPTION;
+	if (r->quote_budget != 0 &&
+	    (r->type != SHMEX_MARKET || r->side != SHMEX_BUY || r->tif != SHMEX_IOC ||
+	     r->quote_budget < 0 || r->price != 0))
+		return SHMEX_R_BAD_OPTION;
+	if (market && r->side == SHMEX_BUY && r->price == 0 && r->quote_budget == 0)
+		return SHMEX_R_BAD_OPTION; /* a market buy needs a budget or a protection price */
+	if (r->qty <= 0 || r->display_qty < 0 || r->qty < s->p.min_qty ||
+	    (s->p.max_qty && r->qty > s->p.max_qty))
+		return SHMEX_R_BAD_QTY;
+	if ((!market && r->price <= 0) || r->price < 0 || (stop && r->trigger_price <= 0))
+		return SHMEX_R_BAD_PRICE;
+	if (r->tif == SHMEX_GTD && r->expire_at <= ex->now)
+		return SHMEX_R_EXPIRED;
+	if ((r->price > 0 && !sx_band_ok(s, r->price)) || (stop && !sx_band_ok(s, r->trigger_price)))
+		return SHMEX_R_PRICE_BAND;
+
+	struct shmex_order *bo = &plan->bo;
+	memset(bo, 0, sizeof *bo);
+	bo->owner = r->user;
+	bo->price = r->price;
+	bo->qty = r->qty;
+	bo->display_qty = r->display_qty;
+	bo->trigger_price = stop ? r->trigger_price : 0;
+	bo->expire_at = r->tif == SHMEX_GTD ? r->expire_at : 0;
+	bo->side = r->side;
+	bo->tif = r->tif;
+	bo->stp = r->stp;
+	bo->flags = SHMEX_OF_OWNER | (r->flags & SHMEX_OF_POST_ONLY);
+	bo->type = r->type;
+	if (market && r->price > 0) /* protection price: the limit type at that price */
+		bo->type = r->type == SHMEX_MARKET ? SHMEX_LIMIT
+			   : r->type == SHMEX_STOP_MARKET ? SHMEX_STOP_LIMIT : SHMEX_TAKE_PROFIT_LIMIT;
+	plan->budget_mode = r->quote_budget > 0;
+
+	int64_t value = 0, base;
+	int rc;
+	if (__builtin_mul_overflow(r->qty, s->p.lot_size, &base))
+		return SHMEX_R_OVERFLOW;
+	/* A buy's value overflowing is caught by its reservation; a sell's
+	 * cannot hurt (no buyer can pay more than the supply). */
+	if (s->p.max_notional && r->price > 0) {
+		rc = sx_value(s, (shmex_i128)r->price * r->qty, 1, &value);
+		if (rc != 0)
+			return SHMEX_R_OVERFLOW;
+		if (value > s->p.max_notional)
+			return SHMEX_R_RISK;
+	}
+	if (r->side == SHMEX_SELL) {
+		plan->lock = base;
+	} else if (plan->budget_mode) {
+		if (s->p.max_notional && r->quote_budget > s->p.max_notional)
+			return SHMEX_R_RISK;
+		if (sx_budget_ticklots(s, r->quote_budget, &bo->max_notional) != 0 ||
+		    bo->max_notional == 0)
+			return SHMEX_R_BUDGET;
+		plan->lock = r->quote_budget;
+	} else {
+		rc = sx_buy_reserve(s, 0, 0, r->price, r->qty, &plan->lock);
+		if (rc != 0)
+			return sx_rc_reason(rc);
+	}
+	if (u->max_open && u->open_orders >= u->max_open)
+		return SHMEX_R_MAX_OPEN_ORDERS;
+	uint32_t asset = r->side == SHMEX_BUY ? s->p.quote : s->p.base;
+	if (sx_account(ex, r->user, asset)->available < plan->lock)
+		return SHMEX_R_NO_FUNDS;
+	return SHMEX_R_NONE;
+}
+
+static void sx_ack(struct shmex_order_ack *ack, uint64_t id, uint64_t seq, uint16_t reason,
+		   uint8_t status)
+{
+	if (ack) {
+		memset(ack, 0, sizeof *ack);
+		ack->order_id = id;
+		ack->seq = seq;
+		ack->reason = reason;
+		ack->status = status;
+	}
+}
+
+/* Writes every field of a fresh record (no memset: a 192-byte memset
+ * becomes a slow "rep stos"). */
+static void sx_order_fill(struct shmex_exchange *ex, struct sx_order *o,
+			  const struct shmex_order_request *r)
+{
+	o->user = r->user;
+	o->symbol = r->symbol;
+	o->state = SX_OS_FREE;
+	o->status = SHMEX_OS_NEW;
+	o->side = r->side;
+	o->type = r->type;
+	o->tif = r->tif;
+	o->stp = r->stp;
+	o->book_type = r->type;
+	o->parked = 0;
+	o->reserved = 0;
+	o->price = r->price;
+	o->remaining = r->qty;
+	o->filled = 0;
+	o->last_report = 0;
+	o->qty = r->qty;
+	o->cancelled = 0;
+	o->client_id = r->client_id;
+	o->updated = ex->now;
+	o->settled = 0;
+	o->gross = 0;
+	o->orig_qty = r->qty;
+	o->reason = SHMEX_R_NONE;
+	o->budget_mode = r->quote_budget != 0;
+	o->clid_indexed = 0;
+	o->trades = 0;
+	o->notional = 0;
+	o->wnum = 0;
+	o->trigger = r->trigger_price;
+	o->expire_at = r->expire_at;
+	o->created = ex->now;
+	if (o->budget_mode)
+		o->budget = r->quote_budget;
+	else
+		o->display = r->display_qty;
+}
+
+/* A new order refused before the book: a record (if one is free) with its
+ * one REJECTED report, and no balance touched. */
+static int sx_reject_new(struct shmex_exchange *ex, const struct shmex_order_request *r,
+			 uint16_t reason, struct shmex_order_ack *ack)
+{
+	ex->cur_seq = ++ex->seq;
+	struct sx_order *o = sx_order_alloc(ex);
+	uint64_t id = 0;
+	if (o) {
+		sx_order_fill(ex, o, r);
+		o->state = SX_OS_ENDED;
+		o->status = SHMEX_OS_REJECTED;
+		o->reason = reason;
+		o->cancelled = o->qty;
+		o->remaining = 0;
+		if (o->qty < 0) /* keep filled + remaining + cancelled == qty */
+			o->qty = o->orig_qty = o->cancelled = 0;
+		sx_report(ex, o, SHMEX_EV_REJECTED, reason, r->price, r->qty);
+		id = o->id;
+	}
+	sx_ack(ack, id, ex->cur_seq, reason, SHMEX_OS_REJECTED);
+	return sx_reason_code(reason);
+}
+
+int shmex_exchange_submit(struct shmex_exchange *ex, const struct shmex_order_request *req,
+			  struct shmex_order_ack *ack)
+{
+	struct sx_user *u = sx_user_get(ex, req->user);
+	struct sx_symbol *s = NULL;
+	struct sx_plan plan;
+	uint16_t reason;
+
+	if (u == NULL)
+		reason = SHMEX_R_UNKNOWN_USER;
+	else if ((s = sx_symbol_get(ex, req->symbol)) == NULL)
+		reason = SHMEX_R_UNKNOWN_SYMBOL;
+	else if (req->client_id != 0 && sx_clid_find(ex, req->user, req->client_id, NULL) == 0)
+		reason = SHMEX_R_DUPLICATE_CLIENT_ID;
+	else if (!sx_rate_take(u, ex->now))
+		reason = SHMEX_R_RATE_LIMIT;
+	else if (s->p.status != SHMEX_SYMBOL_OPEN)
+		reason = SHMEX_R_HALTED;
+	else
+		reason = sx_prepare(ex, s, u, req, &plan);
+	if (SX_UNLIKELY(reason != SHMEX_R_NONE))
+		return sx_reject_new(ex, req, reason, ack);
+
+	struct sx_order *o = sx_order_alloc(ex);
+	if (SX_UNLIKELY(o == NULL))
+		return sx_reject_new(ex, req, SHMEX_R_BOOK_FULL, ack);
+	sx_order_fill(ex, o, req);
+	o->state = SX_OS_PENDING;
+	o->price = plan.bo.price;
+	o->book_type = plan.bo.type;
+	o->reserved = plan.lock; /* locked when the book accepts it */
+	plan.bo.id = o->id;
+
+	/* The book reports ACCEPTED (the lock is applied then), trades, the
+	 * end of the remainder and any stops it triggered, through the sink.
+	 * Its first event, ACCEPTED or REJECTED, takes the next number. */
+	const uint64_t first = ex->seq + 1;
+	int rc = shmex_book_submit(s->book, &plan.bo);
+	if (SX_UNLIKELY(rc != 0)) {
+		sx_ack(ack, o->id, first, o->reason, SHMEX_OS_REJECTED);
+		return rc;
+	}
+	sx_ack(ack, o->id, first, SHMEX_R_NONE, o->status);
+	return 0;
+}
+
+/* ---- cancel, amend, mass cancel, clock -------------------------------- */
+
+static struct sx_order *sx_users_live(struct shmex_exchange *ex, uint32_t user, uint64_t id)
+{
+	struct sx_order *o = id ? sx_order_find(ex, id) : NULL;
+	return o && o->state == SX_OS_LIVE && o->user == user ? o : NULL;
+}
+
+static int sx_refuse(struct shmex_order_ack *ack, uint64_t id, uint16_t reason)
+{
+	sx_ack(ack, id, 0, reason, 0);
+	return sx_reason_code(reason);
+}
+
+int shmex_exchange_cancel(struct shmex_exchange *ex, uint32_t user, uint64_t order_id,
+			  struct shmex_order_ack *ack)
+{
+	if (sx_user_get(ex, user) == NULL)
+		return sx_refuse(ack, order_id, SHMEX_R_UNKNOWN_USER);
+	struct sx_order *o = sx_users_live(ex, user, order_id);
+	if (o == NULL)
+		return sx_refuse(ack, order_id, SHMEX_R_UNKNOWN_ORDER);
+	ex->cmd_reason = SHMEX_R_NONE;
+	const uint64_t first = ex->seq + 1;
+	int rc = shmex_book_cancel(ex->symbols[o->symbol].book, order_id);
+	if (rc != 0) {
+		sx_fault(ex, "order %llu live here but unknown to its book",
+			 (unsigned long long)order_id);
+		return sx_refuse(ack, order_id, ex->cmd_reason);
+	}
+	sx_ack(ack, order_id, first, SHMEX_R_NONE, o->status);
+	return 0;
+}
+
+int shmex_exchange_amend(struct shmex_exchange *ex, uint32_t user, uint64_t order_id,
+			 int64_t new_price, int64_t new_qty, struct shmex_order_ack *ack)
+{
+	struct sx_user *u = sx_user_get(ex, user);
+	if (u == NULL)
+		return sx_refuse(ack, order_id, SHMEX_R_UNKNOWN_USER);
+	struct sx_order *o = sx_users_live(ex, user, order_id);
+	if (o == NULL)
+		return sx_refuse(ack, order_id, SHMEX_R_UNKNOWN_ORDER);
+	struct sx_symbol *s = &ex->symbols[o->symbol];
+	if (s->p.status != SHMEX_SYMBOL_OPEN)
+		return sx_refuse(ack, order_id, SHMEX_R_HALTED);
+	if (!sx_rate_take(u, ex->now))
+		return sx_refuse(ack, order_id, SHMEX_R_RATE_LIMIT);
+	if (new_qty <= 0 || (s->p.max_qty && new_qty > s->p.max_qty))
+		return sx_refuse(ack, order_id, SHMEX_R_BAD_QTY);
+	if (new_price <= 0)
+		return sx_refuse(ack, order_id, SHMEX_R_BAD_PRICE);
+	if (o->parked || o->price <= 0)
+		return sx_refuse(ack, order_id, SHMEX_R_BAD_OPTION);
+	if (new_price != o->price && !sx_band_ok(s, new_price))
+		return sx_refuse(ack, order_id, SHMEX_R_PRICE_BAND);
+
+	int64_t value = 0, need, base;
+	if (__builtin_mul_overflow(new_qty, s->p.lot_size, &base) ||
+	    (s->p.max_notional && sx_value(s, (shmex_i128)new_price * new_qty, 1, &value) != 0))
+		return sx_refuse(ack, order_id, SHMEX_R_OVERFLOW);
+	if (s->p.max_notional && value > s->p.max_notional)
+		return sx_refuse(ack, order_id, SHMEX_R_RISK);
+	if (o->side == SHMEX_SELL) {
+		need = base;
+	} else {
+		int rc = sx_buy_reserve(s, o->wnum, o->settled, new_price, new_qty, &need);
+		if (rc != 0)
+			return sx_refuse(ack, order_id, sx_rc_reason(rc));
+	}
+	uint32_t asset = o->side == SHMEX_BUY ? s->p.quote : s->p.base;
+	if (need > o->reserved && need - o->reserved > sx_account(ex, user, asset)->available)
+		return sx_refuse(ack, order_id, SHMEX_R_NO_FUNDS);
+
+	/* AMENDED or REDUCED comes back through the sink, which moves the
+	 * reservation to the new price and quantity before any trade. */
+	ex->cmd_reason = SHMEX_R_NONE;
+	const uint64_t first = ex->seq + 1;
+	int rc = shmex_book_amend(s->book, order_id, new_price, new_qty);
+	if (rc != 0)
+		return sx_refuse(ack, order_id, ex->cmd_reason ? ex->cmd_reason : SHMEX_R_BAD_OPTION);
+	sx_ack(ack, order_id, first, SHMEX_R_NONE, o->status);
+	return 0;
+}
+
+int shmex_exchange_mass_cancel(struct shmex_exchange *ex, uint32_t user, uint32_t symbol,
+			       uint32_t *count)
+{
+	uint32_t n = 0;
+
+	if (sx_user_get(ex, user) == NULL)
+		return SHMEX_E_UNKNOWN_USER;
+	if (symbol != SHMEX_ALL_SYMBOLS && sx_symbol_get(ex, symbol) == NULL)
+		return SHMEX_E_UNKNOWN_SYMBOL;
+	for (uint32_t sid = 1; sid <= ex->n_symbols; sid++)
+		if (symbol == SHMEX_ALL_SYMBOLS || symbol == sid)
+			n += shmex_book_cancel_owner(ex->symbols[sid].book, user);
+	if (count)
+		*count = n;
+	return 0;
+}
+
+uint32_t shmex_exchange_advance(struct shmex_exchange *ex, int64_t now)
+{
+	uint32_t n = 0;
+
+	if (now <= ex->now)
+		return 0;
+	ex->now = now;
+	for (uint32_t sid = 1; sid <= ex->n_symbols; sid++)
+		n += shmex_book_advance(ex->symbols[sid].book, now);
+	return n;
+}

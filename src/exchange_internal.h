@@ -1,0 +1,254 @@
+/*
+ * Internal state of struct shmex_exchange (include/shmex/exchange.h).
+ * Not for use outside src/exchange*.c, accounts*.c, ledger*.c, risk*.c,
+ * registry*.c.
+ *
+ * Shape (see docs/ARCHITECTURE.md, "Money flow"): state per account, every
+ * change an event with a number from one sequence. Accounts are a dense
+ * (user x asset) matrix so that a later cut can shard them by user; orders
+ * are records in a pool addressed by engine id; the books are reached only
+ * through their public API and report back through their event sinks.
+ */
+#ifndef SX_EXCHANGE_INTERNAL_H
+#define SX_EXCHANGE_INTERNAL_H
+
+#include <stdint.h>
+
+#include "shmex/book.h"
+#include "shmex/exchange.h"
+#include "shmex/int128.h"
+#include "sx_cache.h"
+
+#define SX_NONE UINT32_MAX
+
+struct shmex_exchange;
+
+struct sx_asset {
+	char code[SHMEX_CODE_LEN];
+	uint32_t decimals;
+	uint32_t used;
+	int64_t supply; /* deposits - withdrawals */
+};
+
+/* A divisor with its reciprocal: n / d by one multiply (and at most two
+ * corrections) instead of a 64-bit divide. */
+struct sx_divisor {
+	uint64_t d;
+	uint64_t magic; /* floor((2^64 - 1) / d) */
+};
+
+struct sx_symbol {
+	struct shmex_exchange *ex; /* for the book's sink */
+	struct shmex_book *book;
+	struct shmex_symbol_params p;
+	uint32_t id;
+	uint32_t open_orders;  /* live records on this symbol */
+	/* One tick-lot is worth kn / kd quote minor units (lowest terms). */
+	int64_t kn, kd;
+	int64_t den;           /* kd * SHMEX_FEE_ONE */
+	struct sx_divisor kd_div, den_div;
+	int32_t rmax;          /* max(maker, taker, 0): a buy's worst fee rate */
+	int32_t pad;
+};
+
+struct sx_user {
+	uint32_t used;
+	uint32_t open_orders;
+	uint32_t max_open;     /* 0: no limit */
+	uint32_t rate;         /* tokens per second, 0: no limit */
+	int64_t tokens;        /* nano-tokens */
+	int64_t cap;           /* burst * 1e9 */
+	int64_t refilled_at;   /* clock of the last refill */
+};
+
+struct sx_account {
+	int64_t available;
+	int64_t locked;
+};
+
+/* sx_order.state */
+enum {
+	SX_OS_FREE = 0,   /* slot never used */
+	SX_OS_PENDING,    /* built, being submitted to the book */
+	SX_OS_LIVE,       /* resting or parked (or being matched) */
+	SX_OS_ENDED,      /* filled, cancelled, expired, killed, rejected */
+};
+
+/* An order record: three cache lines; what a cancel touches lies in the
+ * first two. Settlement state (cumulative, for rounding once per order):
+ * notional = sum p*q (tick-lots); wnum = sum p*q*(1e6 +/- fee rate), + for a
+ * buyer, - for a seller; settled = ceil(wnum*kn/den) paid (buyer) or
+ * floor(wnum*kn/den) received (seller); gross = ceil/floor(notional*kn/kd). */
+struct sx_order {
+	/* line 1: every event on the order */
+	uint64_t id;
+	uint32_t user, symbol;
+	uint8_t state, status, side, type; /* type as requested */
+	uint8_t tif, stp, book_type, parked;
+	int64_t reserved;      /* locked for this order now */
+	int64_t price;         /* book price (limit or protection), 0 for a budget buy */
+	int64_t remaining, filled;
+	uint64_t last_report;  /* report index + 1, 0: none */
+	/* line 2: ends, reports, fills */
+	int64_t qty, cancelled;
+	uint64_t client_id;
+	int64_t updated;
+	int64_t settled, gross;
+	int64_t orig_qty;
+	uint16_t reason;
+	uint8_t budget_mode;   /* market buy with a quote budget */
+	uint8_t clid_indexed;  /* client id is in the index */
+	uint32_t trades;
+	/* line 3: fills and queries */
+	shmex_i128 notional, wnum;
+	int64_t trigger, expire_at, created;
+	union {
+		int64_t display; /* iceberg peak (limit types) */
+		int64_t budget;  /* quote budget (budget market buys) */
+	};
+};
+_Static_assert(sizeof(struct sx_order) == 3 * SX_CACHE_LINE, "order record: three lines");
+
+/* (user, client id) -> order slot, open addressing with linear probing. */
+struct sx_clid_slot {
+	uint64_t client_id;
+	uint32_t user;         /* 0: empty (users start at 1) */
+	uint32_t slot;
+};
+
+struct shmex_exchange {
+	struct shmex_exchange_config cfg;
+
+	/* Registries: index 0 unused for assets and symbols; user 0 is the
+	 * fee account. */
+	struct sx_asset *assets;
+	struct sx_symbol *symbols;
+	struct sx_user *users;
+	uint32_t n_assets, n_symbols, n_users;
+	uint32_t max_assets, max_symbols, max_users;
+
+	/* accounts[user * max_assets + asset - 1] */
+	struct sx_account *accounts;
+
+	/* Order records: slot = id & order_mask. */
+	struct sx_order *orders;
+	uint32_t order_mask;
+	uint32_t live_count;   /* records in state LIVE */
+	uint64_t next_order_id;
+
+	struct sx_clid_slot *clids;
+	uint32_t clid_mask;
+
+	/* Sequences and clock. */
+	uint64_t seq;          /* last event number given */
+	uint64_t cur_seq;      /* the event being applied */
+	uint64_t next_trade_id;
+	int64_t now;
+
+	/* Rings: capacities are powers of two (0: none). */
+	struct shmex_ledger_entry *ledger;
+	uint64_t ledger_count;
+	uint32_t ledger_cap;
+	struct shmex_order_report *reports;
+	uint64_t report_count;
+	uint32_t report_cap;
+
+	/* Command context: the book's reject reason for the running command. */
+	uint16_t cmd_reason;
+
+	/* First internal fault met while applying book events (a bug or an
+	 * impossible state); shmex_exchange_check() reports it. */
+	int fault;
+	char fault_msg[200];
+};
+
+/* ---- accounts.c ------------------------------------------------------ */
+
+static inline struct sx_account *sx_account(struct shmex_exchange *ex, uint32_t user,
+					    uint32_t asset)
+{
+	return &ex->accounts[(size_t)user * ex->max_assets + (asset - 1)];
+}
+
+/* Moves a balance by (d_available, d_locked), writes the ledger entry.
+ * Refuses (returns SHMEX_E_NOFUNDS / SHMEX_E_OVERFLOW, changes nothing) if a
+ * side would go negative or overflow. A zero movement writes nothing. */
+int sx_move(struct shmex_exchange *ex, uint32_t user, uint32_t asset, int64_t d_available,
+	    int64_t d_locked, uint16_t cause, uint64_t ref, uint64_t trade_id);
+
+/* ---- ledger.c -------------------------------------------------------- */
+
+/* Ledger and reports are written in place: take the next slot (the ring's,
+ * or @spare when there is no ring), fill it, commit it. */
+static inline struct shmex_ledger_entry *sx_ledger_slot(struct shmex_exchange *ex,
+							 struct shmex_ledger_entry *spare)
+{
+	return ex->ledger_cap ? &ex->ledger[ex->ledger_count & (ex->ledger_cap - 1)] : spare;
+}
+void sx_ledger_commit(struct shmex_exchange *ex, const struct shmex_ledger_entry *e);
+/* Appends a report for order @o (links it into the order's history). */
+void sx_report(struct shmex_exchange *ex, struct sx_order *o, uint16_t what, uint16_t reason,
+	       int64_t price, int64_t last_qty);
+void sx_report_trade(struct shmex_exchange *ex, struct sx_order *o, uint64_t trade_id,
+		     uint64_t counter_id, int liquidity, int64_t price, int64_t qty,
+		     int64_t quote_amount, int64_t fee);
+void sx_fault(struct shmex_exchange *ex, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* ---- registry.c ------------------------------------------------------ */
+
+static inline struct sx_symbol *sx_symbol_get(struct shmex_exchange *ex, uint32_t id)
+{
+	return id >= 1 && id <= ex->n_symbols ? &ex->symbols[id] : NULL;
+}
+
+static inline struct sx_user *sx_user_get(struct shmex_exchange *ex, uint32_t id)
+{
+	return id >= 1 && id <= ex->n_users ? &ex->users[id] : NULL;
+}
+
+static inline int sx_asset_ok(const struct shmex_exchange *ex, uint32_t id)
+{
+	return id >= 1 && id <= ex->n_assets;
+}
+
+void sx_book_sink(void *ctx, const struct shmex_book_event *ev);
+
+/* ---- orders (exchange.c) --------------------------------------------- */
+
+static inline struct sx_order *sx_order_find(struct shmex_exchange *ex, uint64_t id)
+{
+	struct sx_order *o = &ex->orders[id & ex->order_mask];
+	return o->id == id && o->state != SX_OS_FREE && id != 0 ? o : NULL;
+}
+
+int sx_clid_find(const struct shmex_exchange *ex, uint32_t user, uint64_t client_id,
+		 uint32_t *slot);
+void sx_clid_insert(struct shmex_exchange *ex, uint32_t user, uint64_t client_id, uint32_t slot);
+void sx_clid_erase(struct shmex_exchange *ex, uint32_t user, uint64_t client_id);
+
+/* ---- risk.c ---------------------------------------------------------- */
+
+/* Takes one token of @u's bucket at time @now; 0 if none was left. */
+int sx_rate_take(struct sx_user *u, int64_t now);
+/* Whether @price lies in @s's band (always, if no band or no reference). */
+int sx_band_ok(const struct sx_symbol *s, int64_t price);
+
+/* ---- exchange_money.c: the money model, exact ---------------------- */
+
+/* Quote value of @n tick-lots (or any 128-bit count of them), rounded
+ * down or up; SHMEX_E_OVERFLOW if it does not fit int64. */
+int sx_value(const struct sx_symbol *s, shmex_i128 n, int round_up, int64_t *out);
+/* Buy reservation of an order with cumulative wnum and settled, at price
+ * @price for @remaining more lots: ceil((wnum + price*remaining*(1e6+rmax))
+ * * kn / den) - settled. */
+int sx_buy_reserve(const struct sx_symbol *s, shmex_i128 wnum, int64_t settled, int64_t price,
+		   int64_t remaining, int64_t *out);
+/* Largest max_notional (tick-lots) a budget of @budget quote minor units
+ * pays for, taker fee included. */
+int sx_budget_ticklots(const struct sx_symbol *s, int64_t budget, int64_t *out);
+/* ceil or floor of num * kn / d, num >= 0; SHMEX_E_OVERFLOW if it does not fit. */
+int sx_scale(shmex_i128 num, int64_t kn, const struct sx_divisor *d, int round_up, int64_t *out);
+void sx_divisor_init(struct sx_divisor *dv, int64_t d);
+
+#endif /* SX_EXCHANGE_INTERNAL_H */
