@@ -24,7 +24,8 @@ int shmex_exchange_create(const struct shmex_exchange_config *cfg, struct shmex_
 	if (cfg == NULL || out == NULL || cfg->max_assets == 0 || cfg->max_symbols == 0 ||
 	    cfg->max_users == 0 || cfg->max_orders < 2 || cfg->max_orders > (1u << 28) ||
 	    cfg->max_assets > 65535u || cfg->max_symbols > (1u << 20) ||
-	    cfg->max_users > (1u << 24) || (uint64_t)(cfg->max_users + 1) * cfg->max_assets > (1u << 28))
+	    cfg->max_users > (1u << 24) || (uint64_t)(cfg->max_users + 1) * cfg->max_assets > (1u << 28) ||
+	    cfg->start_time < 0) /* the books' clocks start at 0 and never go back */
 		return SHMEX_E_INVAL;
 	struct shmex_exchange *ex = calloc(1, sizeof *ex);
 	if (ex == NULL)
@@ -230,7 +231,9 @@ int shmex_exchange_order(const struct shmex_exchange *ex, uint64_t order_id,
 	out->cancelled = o->cancelled;
 	out->reserved = o->reserved;
 	out->quote_settled = o->settled;
-	out->fees = o->side == SHMEX_BUY ? o->settled - o->gross : o->gross - o->settled;
+	/* Both totals are kept modulo 2^64, so is their difference. */
+	out->fees = (int64_t)(o->side == SHMEX_BUY ? (uint64_t)o->settled - (uint64_t)o->gross
+						   : (uint64_t)o->gross - (uint64_t)o->settled);
 	out->filled_notional = o->notional;
 	out->created = o->created;
 	out->updated = o->updated;
@@ -499,9 +502,12 @@ static struct sx_order *sx_users_live(struct shmex_exchange *ex, uint32_t user, 
 	return o && o->state == SX_OS_LIVE && o->user == user ? o : NULL;
 }
 
-static int sx_refuse(struct shmex_order_ack *ack, uint64_t id, uint16_t reason)
+/* A cancel or amend refused: @seq is the book's REJECTED event, or 0 if
+ * refused before the book (no event); the status is @o's, 0 if unknown. */
+static int sx_refuse(struct shmex_order_ack *ack, const struct sx_order *o, uint64_t id,
+		     uint64_t seq, uint16_t reason)
 {
-	sx_ack(ack, id, 0, reason, 0);
+	sx_ack(ack, id, seq, reason, o ? o->status : 0);
 	return sx_reason_code(reason);
 }
 
@@ -509,17 +515,17 @@ int shmex_exchange_cancel(struct shmex_exchange *ex, uint32_t user, uint64_t ord
 			  struct shmex_order_ack *ack)
 {
 	if (sx_user_get(ex, user) == NULL)
-		return sx_refuse(ack, order_id, SHMEX_R_UNKNOWN_USER);
+		return sx_refuse(ack, NULL, order_id, 0, SHMEX_R_UNKNOWN_USER);
 	struct sx_order *o = sx_users_live(ex, user, order_id);
 	if (o == NULL)
-		return sx_refuse(ack, order_id, SHMEX_R_UNKNOWN_ORDER);
+		return sx_refuse(ack, NULL, order_id, 0, SHMEX_R_UNKNOWN_ORDER);
 	ex->cmd_reason = SHMEX_R_NONE;
 	const uint64_t first = ex->seq + 1;
 	int rc = shmex_book_cancel(ex->symbols[o->symbol].book, order_id);
 	if (rc != 0) {
 		sx_fault(ex, "order %llu live here but unknown to its book",
 			 (unsigned long long)order_id);
-		return sx_refuse(ack, order_id, ex->cmd_reason);
+		return sx_refuse(ack, o, order_id, first, ex->cmd_reason);
 	}
 	sx_ack(ack, order_id, first, SHMEX_R_NONE, o->status);
 	return 0;
@@ -530,40 +536,43 @@ int shmex_exchange_amend(struct shmex_exchange *ex, uint32_t user, uint64_t orde
 {
 	struct sx_user *u = sx_user_get(ex, user);
 	if (u == NULL)
-		return sx_refuse(ack, order_id, SHMEX_R_UNKNOWN_USER);
+		return sx_refuse(ack, NULL, order_id, 0, SHMEX_R_UNKNOWN_USER);
 	struct sx_order *o = sx_users_live(ex, user, order_id);
 	if (o == NULL)
-		return sx_refuse(ack, order_id, SHMEX_R_UNKNOWN_ORDER);
+		return sx_refuse(ack, NULL, order_id, 0, SHMEX_R_UNKNOWN_ORDER);
 	struct sx_symbol *s = &ex->symbols[o->symbol];
 	if (s->p.status != SHMEX_SYMBOL_OPEN)
-		return sx_refuse(ack, order_id, SHMEX_R_HALTED);
+		return sx_refuse(ack, o, order_id, 0, SHMEX_R_HALTED);
 	if (!sx_rate_take(u, ex->now))
-		return sx_refuse(ack, order_id, SHMEX_R_RATE_LIMIT);
+		return sx_refuse(ack, o, order_id, 0, SHMEX_R_RATE_LIMIT);
 	if (new_qty <= 0 || (s->p.max_qty && new_qty > s->p.max_qty))
-		return sx_refuse(ack, order_id, SHMEX_R_BAD_QTY);
+		return sx_refuse(ack, o, order_id, 0, SHMEX_R_BAD_QTY);
 	if (new_price <= 0)
-		return sx_refuse(ack, order_id, SHMEX_R_BAD_PRICE);
+		return sx_refuse(ack, o, order_id, 0, SHMEX_R_BAD_PRICE);
 	if (o->parked || o->price <= 0)
-		return sx_refuse(ack, order_id, SHMEX_R_BAD_OPTION);
+		return sx_refuse(ack, o, order_id, 0, SHMEX_R_BAD_OPTION);
 	if (new_price != o->price && !sx_band_ok(s, new_price))
-		return sx_refuse(ack, order_id, SHMEX_R_PRICE_BAND);
+		return sx_refuse(ack, o, order_id, 0, SHMEX_R_PRICE_BAND);
 
-	int64_t value = 0, need, base;
+	/* The order's quantity becomes filled + new_qty (cancelled is 0 while
+	 * it lives): it must fit too. */
+	int64_t value = 0, need, base, qty;
 	if (__builtin_mul_overflow(new_qty, s->p.lot_size, &base) ||
+	    __builtin_add_overflow(o->filled, new_qty, &qty) ||
 	    (s->p.max_notional && sx_value(s, (shmex_i128)new_price * new_qty, 1, &value) != 0))
-		return sx_refuse(ack, order_id, SHMEX_R_OVERFLOW);
+		return sx_refuse(ack, o, order_id, 0, SHMEX_R_OVERFLOW);
 	if (s->p.max_notional && value > s->p.max_notional)
-		return sx_refuse(ack, order_id, SHMEX_R_RISK);
+		return sx_refuse(ack, o, order_id, 0, SHMEX_R_RISK);
 	if (o->side == SHMEX_SELL) {
 		need = base;
 	} else {
 		int rc = sx_buy_reserve(s, o->wnum, o->settled, new_price, new_qty, &need);
 		if (rc != 0)
-			return sx_refuse(ack, order_id, sx_rc_reason(rc));
+			return sx_refuse(ack, o, order_id, 0, sx_rc_reason(rc));
 	}
 	uint32_t asset = o->side == SHMEX_BUY ? s->p.quote : s->p.base;
 	if (need > o->reserved && need - o->reserved > sx_account(ex, user, asset)->available)
-		return sx_refuse(ack, order_id, SHMEX_R_NO_FUNDS);
+		return sx_refuse(ack, o, order_id, 0, SHMEX_R_NO_FUNDS);
 
 	/* AMENDED or REDUCED comes back through the sink, which moves the
 	 * reservation to the new price and quantity before any trade. */
@@ -571,7 +580,8 @@ int shmex_exchange_amend(struct shmex_exchange *ex, uint32_t user, uint64_t orde
 	const uint64_t first = ex->seq + 1;
 	int rc = shmex_book_amend(s->book, order_id, new_price, new_qty);
 	if (rc != 0)
-		return sx_refuse(ack, order_id, ex->cmd_reason ? ex->cmd_reason : SHMEX_R_BAD_OPTION);
+		return sx_refuse(ack, o, order_id, first,
+				 ex->cmd_reason ? ex->cmd_reason : SHMEX_R_BAD_OPTION);
 	sx_ack(ack, order_id, first, SHMEX_R_NONE, o->status);
 	return 0;
 }

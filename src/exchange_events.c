@@ -184,20 +184,23 @@ static int sx_accrue(const struct sx_symbol *s, struct sx_order *o, shmex_i128 n
 {
 	const int buy = o->side == SHMEX_BUY;
 	shmex_i128 wnum, notional, w;
-	int64_t settled, gross;
+	uint64_t settled, gross;
 
 	if (__builtin_mul_overflow(n, (shmex_i128)(SHMEX_FEE_ONE + (buy ? rate : -rate)), &w) ||
 	    __builtin_add_overflow(o->wnum, w, &wnum) ||
 	    __builtin_add_overflow(o->notional, n, &notional) ||
-	    sx_scale(wnum, s->kn, &s->den_div, buy, &settled) != 0 ||
-	    sx_value(s, notional, buy, &gross) != 0)
+	    sx_scale_total(wnum, s->kn, &s->den_div, buy, &settled) != 0 ||
+	    sx_scale_total(notional, s->kn, &s->kd_div, buy, &gross) != 0)
 		return SHMEX_E_OVERFLOW;
-	*d_settled = settled - o->settled;
-	*d_gross = gross - o->gross;
+	/* Totals modulo 2^64 (exchange_internal.h): the differences are exact,
+	 * since one fill's value and fee fit int64 (the buyer's reservation or
+	 * budget bounds them). */
+	*d_settled = (int64_t)(settled - (uint64_t)o->settled);
+	*d_gross = (int64_t)(gross - (uint64_t)o->gross);
 	o->wnum = wnum;
 	o->notional = notional;
-	o->settled = settled;
-	o->gross = gross;
+	o->settled = (int64_t)settled;
+	o->gross = (int64_t)gross;
 	return 0;
 }
 

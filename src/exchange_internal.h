@@ -78,7 +78,10 @@ enum {
  * first two. Settlement state (cumulative, for rounding once per order):
  * notional = sum p*q (tick-lots); wnum = sum p*q*(1e6 +/- fee rate), + for a
  * buyer, - for a seller; settled = ceil(wnum*kn/den) paid (buyer) or
- * floor(wnum*kn/den) received (seller); gross = ceil/floor(notional*kn/kd). */
+ * floor(wnum*kn/den) received (seller); gross = ceil/floor(notional*kn/kd).
+ * settled and gross are kept modulo 2^64: an order may trade more than an
+ * asset's supply over its life. A buy's settled never wraps (it is at most
+ * its total, checked to fit at entry and amend). */
 struct sx_order {
 	/* line 1: every event on the order */
 	uint64_t id;
@@ -249,6 +252,11 @@ int sx_buy_reserve(const struct sx_symbol *s, shmex_i128 wnum, int64_t settled, 
 int sx_budget_ticklots(const struct sx_symbol *s, int64_t budget, int64_t *out);
 /* ceil or floor of num * kn / d, num >= 0; SHMEX_E_OVERFLOW if it does not fit. */
 int sx_scale(shmex_i128 num, int64_t kn, const struct sx_divisor *d, int round_up, int64_t *out);
+/* The same modulo 2^64, for an order's cumulative totals (settled, gross),
+ * which may outgrow int64 while every difference between two of them that
+ * a fill moves fits; SHMEX_E_OVERFLOW only if num * kn does not fit 128 bits. */
+int sx_scale_total(shmex_i128 num, int64_t kn, const struct sx_divisor *d, int round_up,
+		   uint64_t *out);
 void sx_divisor_init(struct sx_divisor *dv, int64_t d);
 
 #endif /* SX_EXCHANGE_INTERNAL_H */

@@ -15,7 +15,10 @@ void sx_divisor_init(struct sx_divisor *dv, int64_t d)
 	dv->magic = UINT64_MAX / (uint64_t)d;
 }
 
-int sx_scale(shmex_i128 num, int64_t kn, const struct sx_divisor *dv, int round_up, int64_t *out)
+/* ceil or floor of num * kn / d, in 128 bits; SHMEX_E_OVERFLOW if num * kn
+ * does not fit. */
+static inline int sx_quotient(shmex_i128 num, int64_t kn, const struct sx_divisor *dv,
+			      int round_up, shmex_i128 *out)
 {
 	uint64_t p64;
 
@@ -33,9 +36,7 @@ int sx_scale(shmex_i128 num, int64_t kn, const struct sx_divisor *dv, int round_
 		}
 		if (round_up && r != 0)
 			q++;
-		if (q > (uint64_t)INT64_MAX)
-			return SHMEX_E_OVERFLOW;
-		*out = (int64_t)q;
+		*out = q;
 		return 0;
 	}
 	shmex_i128 p;
@@ -44,10 +45,32 @@ int sx_scale(shmex_i128 num, int64_t kn, const struct sx_divisor *dv, int round_
 	shmex_i128 q = p / (shmex_i128)dv->d;
 	if (round_up && q * (shmex_i128)dv->d != p)
 		q++;
+	*out = q;
+	return 0;
+}
+
+int sx_scale(shmex_i128 num, int64_t kn, const struct sx_divisor *dv, int round_up, int64_t *out)
+{
+	shmex_i128 q;
+	int rc = sx_quotient(num, kn, dv, round_up, &q);
+
+	if (rc != 0)
+		return rc;
 	if (q > INT64_MAX)
 		return SHMEX_E_OVERFLOW;
 	*out = (int64_t)q;
 	return 0;
+}
+
+int sx_scale_total(shmex_i128 num, int64_t kn, const struct sx_divisor *dv, int round_up,
+		   uint64_t *out)
+{
+	shmex_i128 q;
+	int rc = sx_quotient(num, kn, dv, round_up, &q);
+
+	if (rc == 0)
+		*out = (uint64_t)q; /* modulo 2^64 */
+	return rc;
 }
 
 int sx_value(const struct sx_symbol *s, shmex_i128 n, int round_up, int64_t *out)
@@ -86,11 +109,15 @@ int sx_budget_ticklots(const struct sx_symbol *s, int64_t budget, int64_t *out)
 
 	if (budget <= 0)
 		return SHMEX_E_INVAL;
-	if (per <= 0) {
-		*out = INT64_MAX; /* a 100 % taker rebate: the budget never binds */
-		return 0;
+	/* A taker rebate buys more value than the budget (a 100 % rebate:
+	 * any value); the order's value must still fit int64, so that every
+	 * fill's value and fee do. INT64_MAX * kd < 2^103. */
+	n = (shmex_i128)INT64_MAX * s->kd / s->kn;
+	if (per > 0) {
+		shmex_i128 afford = (shmex_i128)budget * s->den / per;
+		if (afford < n)
+			n = afford;
 	}
-	n = (shmex_i128)budget * s->den / per;
 	*out = n > INT64_MAX ? INT64_MAX : (int64_t)n;
 	return 0;
 }

@@ -33,9 +33,15 @@
  *  - User 0 (SHMEX_FEE_ACCOUNT) is the exchange's fee account. For every
  *    asset, sum over users 0..n of (available + locked) equals deposits minus
  *    withdrawals at every instant.
+ *  - No supply exceeds INT64_MAX, so no balance and no amount moved
+ *    overflows. An order's lifetime totals (quote settled, fees) can: the
+ *    same units may come back to trade with it again. They are kept modulo
+ *    2^64 (exact below INT64_MAX); every fill still settles exactly.
  *
- * Every event (deposit, withdrawal, each book event, each exchange-level
- * reject, each administrative change) takes the next number of one sequence.
+ * Every event (deposit, withdrawal, each book event, each new order the
+ * exchange rejects, each administrative change) takes the next number of one
+ * sequence. A call refused before it changes anything (a deposit, withdrawal,
+ * cancel or amend with a bad argument) is no event and takes no number.
  * Balance movements go to the ledger, order status changes to the order
  * reports, both stamped with the sequence of the event that caused them;
  * both are kept in fixed-capacity rings and passed to optional sinks.
@@ -131,7 +137,8 @@ struct shmex_order_report {
 	uint8_t liquidity;     /**< TRADE: enum shmex_liquidity */
 	uint8_t side;          /**< enum shmex_side */
 	uint8_t pad;
-	int64_t price;         /**< TRADE: trade price; else the order's price (ticks) */
+	int64_t price;         /**< TRADE: trade price; TRIGGERED: the trigger price; else
+				    the order's price (ticks) */
 	int64_t last_qty;      /**< TRADE: fill; CANCELLED/KILLED/EXPIRED/REDUCED: qty taken */
 	int64_t filled;        /**< after the event */
 	int64_t remaining;     /**< after the event */
@@ -149,14 +156,16 @@ struct shmex_exchange_config {
 	uint32_t max_users;        /**< >= 1 (not counting the fee account) */
 	uint32_t max_orders;       /**< order records: live orders plus recently ended ones
 					(rounded up to a power of two); 2 .. 2^28 */
-	uint32_t book_orders;      /**< default book capacity of a symbol (0: max_orders / 2) */
+	uint32_t book_orders;      /**< default book capacity of a symbol (0: half the record
+					count, max_orders rounded up to a power of two) */
 	uint32_t max_open_orders;  /**< default per user, all symbols (0: no limit) */
 	uint32_t rate_per_sec;     /**< default order rate per user, per second (0: no limit) */
 	uint32_t rate_burst;       /**< token bucket size (0: rate_per_sec, at least 1) */
 	uint32_t ledger_capacity;  /**< ledger entries kept in memory, rounded up to a power
 					of two (0: none) */
 	uint32_t report_capacity;  /**< order reports kept in memory, likewise (0: none) */
-	int64_t start_time;        /**< initial clock, nanoseconds */
+	int64_t start_time;        /**< initial clock, nanoseconds, >= 0 (a book's clock
+					starts at 0 and never goes back) */
 	/** Optional: receives every ledger entry as it is made (owner thread). */
 	void (*ledger_sink)(void *ctx, const struct shmex_ledger_entry *e);
 	void *ledger_ctx;
@@ -220,9 +229,11 @@ struct shmex_order_request {
 /** What a command did, for the caller. */
 struct shmex_order_ack {
 	uint64_t order_id; /**< engine order id (also for a rejected new order, if a record was free) */
-	uint64_t seq;      /**< sequence of the acceptance or rejection event */
+	uint64_t seq;      /**< sequence of the acceptance or rejection event (0: a cancel
+				or amend refused before the book, which makes no event) */
 	uint16_t reason;   /**< enum shmex_reason: SHMEX_R_NONE when accepted */
-	uint8_t status;    /**< enum shmex_order_status after the command */
+	uint8_t status;    /**< enum shmex_order_status after the command (a refused cancel
+				or amend: the order's, or 0 if the user has no such live order) */
 	uint8_t pad[5];
 };
 
@@ -249,8 +260,9 @@ struct shmex_order_state {
 	int64_t qty;                  /**< quantity now: orig_qty as changed by amends */
 	int64_t filled, remaining, cancelled; /**< filled + remaining + cancelled == qty */
 	int64_t reserved;             /**< locked for it now (quote if buy, base if sell) */
-	int64_t quote_settled;        /**< buy: quote paid (fees included); sell: quote received */
-	int64_t fees;                 /**< fees charged in total (< 0: rebates) */
+	int64_t quote_settled;        /**< buy: quote paid (fees included); sell: quote received
+					   (modulo 2^64, see "Money model") */
+	int64_t fees;                 /**< fees charged in total (< 0: rebates; modulo 2^64) */
 	shmex_i128 filled_notional;   /**< sum of price * qty of its fills, tick-lots */
 	int64_t created, updated;     /**< exchange clock */
 };
@@ -261,7 +273,8 @@ struct shmex_exchange;
  * Creates an exchange with fixed capacities.
  * @param cfg capacities, defaults, rings and sinks (copied)
  * @param out receives the handle
- * @return 0, SHMEX_E_INVAL (a zero capacity, a capacity too large) or SHMEX_E_NOMEM.
+ * @return 0, SHMEX_E_INVAL (a zero capacity, a capacity too large, a
+ *         negative start time) or SHMEX_E_NOMEM.
  */
 int shmex_exchange_create(const struct shmex_exchange_config *cfg, struct shmex_exchange **out);
 
@@ -397,12 +410,13 @@ int shmex_exchange_supply(const struct shmex_exchange *ex, uint32_t asset, int64
  *     reference price before the first trade;
  *  7. order value over max_notional (RISK), arithmetic overflow (OVERFLOW),
  *     a budget too small for one tick-lot (BUDGET);
- *  8. open orders of the user at its limit (MAX_OPEN_ORDERS), no free order
- *     record (BOOK_FULL);
+ *  8. open orders of the user at its limit (MAX_OPEN_ORDERS);
  *  9. funds (NO_FUNDS): a buy locks ceil(price * qty * k * (1 + max(maker,
  *     taker, 0) fee)) quote, a budget market buy its budget; a sell locks
  *     qty * lot_size base;
- *  10. the book's own checks (post-only would cross: POST_ONLY; BOOK_FULL).
+ *  10. a free order record (BOOK_FULL, and the ack's order id is 0: every
+ *     record holds a live order);
+ *  11. the book's own checks (post-only would cross: POST_ONLY; BOOK_FULL).
  * @param ack receives the order id, sequence, reason and status (may be NULL)
  * @return 0 if accepted (whatever then happened to it), else the negative
  *         code of the reason (SHMEX_E_UNKNOWN_USER, _UNKNOWN_SYMBOL,
@@ -428,8 +442,10 @@ int shmex_exchange_cancel(struct shmex_exchange *ex, uint32_t user, uint64_t ord
  * user's available balance cannot cover it: nothing changes), less is
  * released. Takes a rate-limit token. Checks: user, order live and the
  * user's (UNKNOWN_ORDER), halted, rate, quantity (BAD_QTY: <= 0 or above
- * max_qty), price (BAD_PRICE), a parked stop (BAD_OPTION), band, notional,
- * funds, then the book (POST_ONLY).
+ * max_qty), price (BAD_PRICE), a parked stop (BAD_OPTION), band,
+ * overflow (OVERFLOW: new_qty lots of base, filled + new_qty, or the value
+ * beyond int64), notional (RISK), funds (NO_FUNDS; OVERFLOW if the new
+ * reservation does not fit), then the book (POST_ONLY).
  * @return 0 or the negative code of the reason, as shmex_exchange_submit().
  */
 int shmex_exchange_amend(struct shmex_exchange *ex, uint32_t user, uint64_t order_id,
@@ -467,7 +483,8 @@ int shmex_exchange_order(const struct shmex_exchange *ex, uint64_t order_id,
 			 struct shmex_order_state *out);
 
 /**
- * Finds the order a user entered with @p client_id (while its record is kept).
+ * Finds the order a user entered with @p client_id and that was accepted
+ * (while its record is kept; a rejected order does not take its client id).
  * @return 0 and *order_id, or SHMEX_E_UNKNOWN_ORDER.
  */
 int shmex_exchange_find_client_id(const struct shmex_exchange *ex, uint32_t user,

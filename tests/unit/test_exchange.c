@@ -1413,6 +1413,239 @@ static void test_sinks_and_small_rings(void **state)
 	fx_free(f);
 }
 
+/* ---- extremes -------------------------------------------------------------- */
+
+/* The clock is nanoseconds from 0, as the books' clocks are: a negative
+ * start is refused (it overflowed the rate limiter's refill, and a book
+ * cannot go below 0, so it refused GTD orders expiring before 0 as EXPIRED).
+ * Over the whole positive range the token bucket refills, GTD works. */
+static void test_clock_extremes(void **state)
+{
+	(void)state;
+	struct shmex_exchange *ex;
+	struct shmex_exchange_config c = fx_config();
+	c.start_time = -1;
+	assert_int_equal(shmex_exchange_create(&c, &ex), SHMEX_E_INVAL);
+	c.start_time = INT64_MIN + 1;
+	assert_int_equal(shmex_exchange_create(&c, &ex), SHMEX_E_INVAL);
+	c.start_time = 0;
+	struct fx *f = fx_make(&c, sym_params("BTC/USD", 100, 1000000, 0, 0));
+	struct shmex_user_params up = {.rate_per_sec = 1, .rate_burst = 1};
+	uint32_t a;
+	assert_int_equal(shmex_exchange_add_user(f->ex, &up, &a), 0);
+	deposit(f, a, USD, 100000);
+	struct shmex_order_request r = req(a, f->sym, SHMEX_BUY, SHMEX_LIMIT, SHMEX_GTD, 100, 1);
+	r.expire_at = INT64_MAX;
+	uint64_t gtd = submit_ok(f, &r);
+	r = req(a, f->sym, SHMEX_BUY, SHMEX_LIMIT, SHMEX_GTC, 100, 1);
+	submit_rejected(f, &r, SHMEX_E_RATE, SHMEX_R_RATE_LIMIT);
+	assert_int_equal(shmex_exchange_advance(f->ex, INT64_MAX - 1), 0);
+	r = req(a, f->sym, SHMEX_BUY, SHMEX_LIMIT, SHMEX_GTC, 100, 1);
+	submit_ok(f, &r);
+	r = req(a, f->sym, SHMEX_BUY, SHMEX_LIMIT, SHMEX_GTC, 100, 1);
+	submit_rejected(f, &r, SHMEX_E_RATE, SHMEX_R_RATE_LIMIT);
+	assert_int_equal(shmex_exchange_advance(f->ex, INT64_MAX), 1);
+	assert_int_equal(order(f, gtd).status, SHMEX_OS_EXPIRED);
+	expect_bal(f, a, USD, 100000 - 100, 100);
+	fx_free(f);
+}
+
+/* An order can receive more over its life than an asset's whole supply
+ * (the same units come back to trade with it again): with an 18-decimal
+ * quote asset INT64_MAX is only 9.2 units. Each fill must still settle;
+ * the order's cumulative totals are kept modulo 2^64. */
+static void test_order_proceeds_beyond_int64(void **state)
+{
+	(void)state;
+	struct fx *f = fx_fine(0, 1000);
+	struct shmex_asset_params wp = {.code = "WEI", .decimals = 18};
+	uint32_t wei;
+	assert_int_equal(shmex_exchange_add_asset(f->ex, &wp, &wei), 0);
+	/* BTC/WEI, tick 10^-8 WEI-unit per BTC, lot 0.0001 BTC: a tick-lot is
+	 * 10^6 wei. Taker 0.1 %. One lot at 4 * 10^12 ticks is worth 4 * 10^18
+	 * wei; the buyer pays 4.004 * 10^18. */
+	struct shmex_symbol_params p = sym_params("BTC/WEI", 10000000000, 10000, 0, 1000);
+	p.quote = wei;
+	uint32_t sym = add_symbol(f, &p);
+	uint32_t b = f->u[1], s = f->u[2];
+	const int64_t value = 4000000000000000000, cost = 4004000000000000000;
+	deposit(f, s, BTC, 30000);
+	struct shmex_order_request ask = req(s, sym, SHMEX_SELL, SHMEX_LIMIT, SHMEX_GTC,
+					     4000000000000, 3);
+	uint64_t ask_id = submit_ok(f, &ask);
+	for (int i = 1; i <= 3; i++) {
+		/* The buyer brings the cost in, the seller takes the proceeds out. */
+		deposit(f, b, wei, cost);
+		struct shmex_order_request bid = req(b, sym, SHMEX_BUY, SHMEX_LIMIT, SHMEX_IOC,
+						     4000000000000, 1);
+		uint64_t bid_id = submit_ok(f, &bid);
+		struct shmex_order_state bo = order(f, bid_id);
+		assert_int_equal(bo.status, SHMEX_OS_FILLED);
+		assert_true(bo.quote_settled == cost);
+		assert_true(bo.fees == cost - value);
+		expect_bal(f, s, wei, value, 0);
+		expect_bal(f, SHMEX_FEE_ACCOUNT, wei, i * (cost - value), 0);
+		assert_int_equal(shmex_exchange_withdraw(f->ex, s, wei, value, 0, NULL), 0);
+		struct shmex_order_report h[1];
+		assert_int_equal(shmex_exchange_order_history(f->ex, ask_id, h, 1), 1);
+		assert_int_equal(h[0].what, SHMEX_EV_TRADE);
+		assert_true(h[0].quote_amount == value);
+		assert_int_equal(h[0].fee, 0);
+	}
+	struct shmex_order_state so = order(f, ask_id);
+	assert_int_equal(so.filled, 3);
+	assert_int_equal(so.status, SHMEX_OS_FILLED);
+	assert_int_equal(so.fees, 0);
+	/* 3 * 4 * 10^18 modulo 2^64. */
+	assert_true((uint64_t)so.quote_settled == (uint64_t)value * 3);
+	expect_bal(f, s, BTC, 0, 0);
+	expect_bal(f, b, BTC, 30000, 0);
+	fx_free(f);
+}
+
+/* A taker rebate lets a budget buy take more value than its budget: it is
+ * capped where that value would no longer fit int64. */
+static void test_budget_buy_taker_rebate_value_beyond_int64(void **state)
+{
+	(void)state;
+	/* tick 10,000.00 USD per BTC, lot 1 BTC: a tick-lot is 10^6 cents.
+	 * Taker -50 % (a rebate), maker +50 %. A budget B buys value 2B. */
+	struct shmex_exchange_config c = fx_config();
+	struct fx *f = fx_make(&c, sym_params("BTC/USD", 1000000, 100000000, 500000, -500000));
+	uint32_t b = f->u[1], s = f->u[2];
+	deposit(f, s, BTC, 200000000);
+	limit(f, s, SHMEX_SELL, 5000000000000, 2); /* 2 lots worth 5 * 10^18 cents each */
+	const int64_t budget = 5000000000000000000;
+	deposit(f, b, USD, budget);
+	struct shmex_order_request r = req(b, f->sym, SHMEX_BUY, SHMEX_MARKET, SHMEX_IOC, 0, 2);
+	r.quote_budget = budget;
+	uint64_t id = submit_ok(f, &r);
+	/* Both lots (10^19 cents of value) would overflow: one is bought. */
+	struct shmex_order_state o = order(f, id);
+	assert_int_equal(o.filled, 1);
+	assert_int_equal(o.status, SHMEX_OS_CANCELLED);
+	assert_int_equal(o.reason, SHMEX_R_BUDGET);
+	assert_true(o.quote_settled == 2500000000000000000);
+	assert_true(o.fees == -2500000000000000000);
+	expect_bal(f, b, USD, budget - 2500000000000000000, 0);
+	expect_bal(f, b, BTC, 100000000, 0);
+	expect_bal(f, s, USD, 2500000000000000000, 0);
+	expect_bal(f, SHMEX_FEE_ACCOUNT, USD, 0, 0);
+	fx_free(f);
+}
+
+/* A cancel or amend refused with the order known acks the order's status,
+ * not "new"; one the book refused acks the number of its REJECTED event. */
+static void test_refused_amend_ack(void **state)
+{
+	(void)state;
+	struct fx *f = fx_coarse(0, 0);
+	uint32_t b = f->u[1], s = f->u[2];
+	deposit(f, b, USD, 2000);
+	deposit(f, s, BTC, 6000000); /* 6 lots */
+	uint64_t id = limit(f, b, SHMEX_BUY, 100, 10);
+	limit(f, s, SHMEX_SELL, 100, 4);
+	assert_int_equal(order(f, id).status, SHMEX_OS_PARTIALLY_FILLED);
+	struct shmex_order_ack ack;
+	memset(&ack, 0xff, sizeof ack);
+	assert_int_equal(shmex_exchange_amend(f->ex, b, id, 100, 0, &ack), SHMEX_E_BAD_QTY);
+	assert_int_equal(ack.reason, SHMEX_R_BAD_QTY);
+	assert_int_equal(ack.status, SHMEX_OS_PARTIALLY_FILLED);
+	assert_int_equal(ack.order_id, id);
+	assert_int_equal(ack.seq, 0); /* refused before the book: no event */
+	assert_int_equal(shmex_exchange_amend(f->ex, b, id, 100, 100, &ack), SHMEX_E_NOFUNDS);
+	assert_int_equal(ack.status, SHMEX_OS_PARTIALLY_FILLED);
+	/* A post-only order whose amend would cross: the book refuses it. */
+	struct shmex_order_request po = req(s, f->sym, SHMEX_SELL, SHMEX_LIMIT, SHMEX_GTC, 120, 2);
+	po.flags = SHMEX_OF_POST_ONLY;
+	uint64_t po_id = submit_ok(f, &po);
+	uint64_t ledger = shmex_exchange_ledger_count(f->ex);
+	assert_int_equal(shmex_exchange_amend(f->ex, s, po_id, 100, 2, &ack), SHMEX_E_WOULD_CROSS);
+	assert_int_equal(ack.reason, SHMEX_R_POST_ONLY);
+	assert_int_equal(ack.status, SHMEX_OS_NEW);
+	assert_true(ack.seq != 0 && ack.seq == shmex_exchange_seq(f->ex));
+	assert_int_equal(order(f, po_id).price, 120);
+	assert_int_equal(shmex_exchange_ledger_count(f->ex), ledger);
+	fx_free(f);
+}
+
+/* An amend sets the remaining quantity; with what is filled it makes the
+ * order's quantity, which must fit int64 too: refused (OVERFLOW), unchanged. */
+static void test_amend_quantity_overflow(void **state)
+{
+	(void)state;
+	struct fx *f = fx_fine(0, 0);
+	struct shmex_asset_params tp = {.code = "TOK", .decimals = 12};
+	uint32_t tok;
+	assert_int_equal(shmex_exchange_add_asset(f->ex, &tp, &tok), 0);
+	/* TOK/USD, tick 0.01 USD per TOK, lot 10^-12 TOK: a tick-lot is
+	 * 10^-12 cent, so 5 * 10^18 lots at 1 tick cost 5 * 10^6 cents. */
+	struct shmex_symbol_params p = sym_params("TOK/USD", 1, 1, 0, 0);
+	p.base = tok;
+	uint32_t sym = add_symbol(f, &p);
+	uint32_t b = f->u[1], s = f->u[2];
+	const int64_t half = 5000000000000000000;
+	deposit(f, s, tok, half);
+	deposit(f, b, USD, 20000000);
+	struct shmex_order_request ask = req(s, sym, SHMEX_SELL, SHMEX_LIMIT, SHMEX_GTC, 1, half);
+	submit_ok(f, &ask);
+	struct shmex_order_request bid = req(b, sym, SHMEX_BUY, SHMEX_LIMIT, SHMEX_GTC, 1, half + 1);
+	uint64_t id = submit_ok(f, &bid);
+	struct shmex_order_state o = order(f, id);
+	assert_true(o.filled == half && o.remaining == 1);
+	struct shmex_balance before = bal(f, b, USD);
+	uint64_t ledger = shmex_exchange_ledger_count(f->ex);
+	struct shmex_order_ack ack;
+	assert_int_equal(shmex_exchange_amend(f->ex, b, id, 1, half, &ack), SHMEX_E_OVERFLOW);
+	assert_int_equal(ack.reason, SHMEX_R_OVERFLOW);
+	o = order(f, id);
+	assert_true(o.qty == half + 1 && o.remaining == 1);
+	expect_bal(f, b, USD, before.available, before.locked);
+	assert_int_equal(shmex_exchange_ledger_count(f->ex), ledger);
+	/* Up to INT64_MAX in all is fine. */
+	assert_int_equal(shmex_exchange_amend(f->ex, b, id, 1, INT64_MAX - half, NULL), 0);
+	assert_true(order(f, id).qty == INT64_MAX);
+	assert_int_equal(shmex_exchange_cancel(f->ex, b, id, NULL), 0);
+	fx_free(f);
+}
+
+/* Every order record live: a new order is refused BOOK_FULL, without a
+ * record (order id 0) and without touching a balance, after the funds
+ * check (exchange.h, shmex_exchange_submit(), checks 9 and 10). */
+static void test_order_records_exhausted(void **state)
+{
+	(void)state;
+	struct shmex_exchange_config c = fx_config();
+	c.max_orders = 4;
+	c.book_orders = 8;
+	struct fx *f = fx_make(&c, sym_params("C/USD", 100, 1000000, 0, 0));
+	uint32_t a = f->u[1], poor = f->u[2];
+	deposit(f, a, USD, 1000);
+	uint64_t ids[4];
+	for (int i = 0; i < 4; i++)
+		ids[i] = limit(f, a, SHMEX_BUY, 100, 1);
+	uint64_t ledger = shmex_exchange_ledger_count(f->ex);
+	struct shmex_order_request r = req(poor, f->sym, SHMEX_BUY, SHMEX_LIMIT, SHMEX_GTC, 100, 1);
+	submit_rejected(f, &r, SHMEX_E_NOFUNDS, SHMEX_R_NO_FUNDS);
+	r = req(a, f->sym, SHMEX_BUY, SHMEX_LIMIT, SHMEX_GTC, 100, 1);
+	struct shmex_order_ack ack;
+	assert_int_equal(shmex_exchange_submit(f->ex, &r, &ack), SHMEX_E_FULL);
+	assert_int_equal(ack.reason, SHMEX_R_BOOK_FULL);
+	assert_int_equal(ack.status, SHMEX_OS_REJECTED);
+	assert_int_equal(ack.order_id, 0);
+	assert_int_equal(shmex_exchange_ledger_count(f->ex), ledger);
+	expect_bal(f, a, USD, 600, 400);
+	uint64_t found;
+	assert_int_equal(shmex_exchange_find_client_id(f->ex, a, r.client_id, &found),
+			 SHMEX_E_UNKNOWN_ORDER);
+	/* A record freed: the retry is accepted; the live ones are all kept. */
+	assert_int_equal(shmex_exchange_cancel(f->ex, a, ids[0], NULL), 0);
+	submit_ok(f, &r);
+	for (int i = 1; i < 4; i++)
+		assert_true(order(f, ids[i]).live);
+	fx_free(f);
+}
+
 /* ---- check() finds violations ------------------------------------------- */
 
 static void expect_violation(struct fx *f, const char *needle)
@@ -1510,6 +1743,12 @@ static void test_scale_matches_exact_division(void **state)
 					assert_int_equal(rc, 0);
 					assert_true(got == (int64_t)q);
 				}
+				/* The order totals' variant: the same modulo 2^64. */
+				uint64_t total = 0;
+				rc = sx_scale_total(num, kn, &dv, up, &total);
+				assert_int_equal(rc, ovf ? SHMEX_E_OVERFLOW : 0);
+				if (!ovf)
+					assert_true(total == (uint64_t)q);
 			}
 		}
 	}
@@ -1560,6 +1799,12 @@ int main(void)
 		cmocka_unit_test(test_cross_quote_asset),
 		cmocka_unit_test(test_order_history_and_sequence),
 		cmocka_unit_test(test_sinks_and_small_rings),
+		cmocka_unit_test(test_clock_extremes),
+		cmocka_unit_test(test_order_proceeds_beyond_int64),
+		cmocka_unit_test(test_budget_buy_taker_rebate_value_beyond_int64),
+		cmocka_unit_test(test_refused_amend_ack),
+		cmocka_unit_test(test_amend_quantity_overflow),
+		cmocka_unit_test(test_order_records_exhausted),
 		cmocka_unit_test(test_check_names_violations),
 		cmocka_unit_test(test_scale_matches_exact_division),
 		cmocka_unit_test(test_names),
