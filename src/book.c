@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
+#include <time.h>
 
 #include "book_internal.h"
 
@@ -56,12 +58,42 @@ static uint32_t sx_log2(uint32_t p)
 	return (uint32_t)(31 - __builtin_clz(p));
 }
 
-static int sx_itable_init(struct shmex_book *b, struct sx_itable *t, uint32_t slots)
+static int sx_itable_init(struct shmex_book *b, struct sx_itable *t, uint32_t slots, uint64_t seed)
 {
 	t->slots = sx_reserve(b, (size_t)slots * sizeof(struct sx_islot));
 	t->mask = slots - 1;
 	t->shift = 32 - sx_log2(slots);
+	t->seed = seed;
 	return t->slots ? 0 : SHMEX_E_NOMEM;
+}
+
+static uint64_t sx_splitmix64(uint64_t *state)
+{
+	uint64_t z = (*state += UINT64_C(0x9E3779B97F4A7C15));
+	z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+	return z ^ (z >> 31);
+}
+
+/* The hash seed of a new book (see shmex_book_create()): SHMEX_HASH_SEED
+ * if set, like PYTHONHASHSEED, else random. Start-up only, so the system
+ * call is allowed here. */
+static uint64_t sx_hash_seed(const void *salt)
+{
+	const char *env = getenv("SHMEX_HASH_SEED");
+	uint64_t seed;
+	if (env != NULL && *env != '\0') {
+		char *end;
+		seed = strtoull(env, &end, 0);
+		if (*end == '\0')
+			return seed;
+	}
+	if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) != (ssize_t)sizeof seed) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		seed = (uint64_t)(uintptr_t)salt ^ ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)ts.tv_nsec;
+	}
+	return seed;
 }
 
 struct sx_sizes {
@@ -108,7 +140,7 @@ int shmex_book_create(const struct shmex_book_params *params, shmex_book_sink_fn
 {
 	struct sx_sizes s;
 	int rc = sx_sizes_of(params, &s);
-	if (rc != 0 || out == NULL)
+	if (rc != 0 || out == NULL || sink == NULL)
 		return SHMEX_E_INVAL;
 	struct shmex_book *b = aligned_alloc(SX_CACHE_LINE,
 					     (sizeof *b + SX_CACHE_LINE - 1) & ~(size_t)(SX_CACHE_LINE - 1));
@@ -125,13 +157,15 @@ int shmex_book_create(const struct shmex_book_params *params, shmex_book_sink_fn
 	RB_INIT(&b->tree[1]);
 
 	size_t n = s.max_orders;
+	uint64_t seed = sx_hash_seed(b);
 	b->orders = sx_reserve(b, n * sizeof(struct sx_order));
 	b->peak = sx_reserve(b, n * sizeof(int64_t));
 	b->expire_at = sx_reserve(b, n * sizeof(int64_t));
 	b->levels = sx_reserve(b, (size_t)s.max_levels * sizeof(struct sx_level));
 	b->queue = sx_reserve(b, n * 4);
 	if (!b->orders || !b->peak || !b->expire_at || !b->levels || !b->queue ||
-	    sx_itable_init(b, &b->ids, s.id_slots) || sx_itable_init(b, &b->prices, s.price_slots))
+	    sx_itable_init(b, &b->ids, s.id_slots, sx_splitmix64(&seed)) ||
+	    sx_itable_init(b, &b->prices, s.price_slots, sx_splitmix64(&seed)))
 		goto nomem;
 	if (sx_heap_init(b, &b->rising, s.max_orders) || sx_heap_init(b, &b->falling, s.max_orders) ||
 	    sx_heap_init(b, &b->expiry, s.max_orders))
@@ -203,7 +237,7 @@ static inline uint32_t sx_order_alloc(struct shmex_book *b)
 static inline void sx_order_free(struct shmex_book *b, uint32_t idx)
 {
 	struct sx_order *o = &b->orders[idx];
-	sx_itable_erase(&b->ids, sx_itable_tag(o->id), idx);
+	sx_itable_erase(&b->ids, sx_itable_tag(&b->ids, o->id), idx);
 	if (SX_UNLIKELY(o->tif == SHMEX_GTD))
 		sx_heap_remove(&b->expiry, idx);
 	if (SX_UNLIKELY(o->bits & SX_OB_PARKED)) {
@@ -225,7 +259,7 @@ static inline int sx_better(int side, int64_t a, int64_t b)
 static struct sx_level *sx_level_get(struct shmex_book *b, int side, int64_t price)
 {
 	const uint64_t key = sx_level_key(side, price);
-	const uint32_t tag = sx_itable_block_tag(key, b->prices.shift);
+	const uint32_t tag = sx_itable_block_tag(&b->prices, key);
 	uint32_t li = sx_itable_find(&b->prices, key, tag, SX_LEVEL_KEYS(b));
 	if (SX_LIKELY(li != SX_NIL))
 		return &b->levels[li];
@@ -264,7 +298,7 @@ static void sx_level_remove(struct shmex_book *b, struct sx_level *l)
 	if (b->best[side] == l)
 		b->best[side] = sx_level_worse(b, l);
 	sx_level_tree_RB_REMOVE(&b->tree[side], l);
-	sx_itable_erase(&b->prices, sx_itable_block_tag(l->key, b->prices.shift), li);
+	sx_itable_erase(&b->prices, sx_itable_block_tag(&b->prices, l->key), li);
 	b->level_count[side]--;
 	l->head = b->level_free;
 	b->level_free = li;
@@ -363,6 +397,12 @@ static int sx_fok_fillable(struct shmex_book *b, const struct sx_order *o)
 		if (stp == SHMEX_STP_NONE) {
 			have += l->total;
 		} else {
+			/* Stop reading the level as soon as the answer is known: what
+			 * is counted so far can no longer be taken away (under
+			 * CANCEL_OLDEST nothing later subtracts; under CANCEL_NEWEST /
+			 * CANCEL_BOTH the displayed quantity ahead of any own order
+			 * trades whatever follows). Without this a FOK of one lot read
+			 * every order of a deep level. */
 			shmex_u128 whole = 0, ahead = 0;
 			for (uint32_t i = l->head; i != SX_NIL; i = b->orders[i].next) {
 				const struct sx_order *m = &b->orders[i];
@@ -373,6 +413,8 @@ static int sx_fok_fillable(struct shmex_book *b, const struct sx_order *o)
 				}
 				whole += (shmex_u128)m->remaining;
 				ahead += (shmex_u128)m->displayed;
+				if (have + (stp == SHMEX_STP_CANCEL_OLDEST ? whole : ahead) >= need)
+					return 1;
 			}
 			have += whole;
 		}
@@ -549,11 +591,40 @@ static inline int sx_fires_at(const struct sx_order *o, int64_t price)
 	return sx_fires_rising(o) ? trigger <= price : trigger >= price;
 }
 
-static int sx_seq_cmp(const void *a, const void *b, void *ctx)
+static void sx_sift_down_seq(const struct sx_order *orders, uint32_t *v, uint32_t at, uint32_t n)
 {
-	const struct sx_order *orders = ctx;
-	uint64_t x = orders[*(const uint32_t *)a].seq, y = orders[*(const uint32_t *)b].seq;
-	return (x > y) - (x < y);
+	const uint32_t x = v[at];
+	const uint64_t key = orders[x].seq;
+	for (;;) {
+		uint32_t c = 2 * at + 1;
+		if (c >= n)
+			break;
+		if (c + 1 < n && orders[v[c + 1]].seq > orders[v[c]].seq)
+			c++;
+		if (orders[v[c]].seq <= key)
+			break;
+		v[at] = v[c];
+		at = c;
+	}
+	v[at] = x;
+}
+
+/* Sorts pool indices by acceptance sequence, in place. Heapsort, not
+ * qsort_r: glibc's qsort_r mallocs a buffer for more than 1 KiB of
+ * elements (a batch of 257 triggered stops, a mass cancel of 257 orders),
+ * and the book allocates nothing after creation. */
+static void sx_sort_by_seq(const struct sx_order *orders, uint32_t *v, uint32_t n)
+{
+	if (n < 2)
+		return;
+	for (uint32_t i = n / 2; i-- > 0;)
+		sx_sift_down_seq(orders, v, i, n);
+	for (uint32_t end = n - 1; end > 0; end--) {
+		uint32_t top = v[0];
+		v[0] = v[end];
+		v[end] = top;
+		sx_sift_down_seq(orders, v, 0, end);
+	}
 }
 
 /* Moves every parked order that the trades since the last check trigger
@@ -574,9 +645,7 @@ static void sx_collect_triggers(struct shmex_book *b)
 		sx_heap_remove_at(&b->falling, 0);
 		b->queue[b->queue_tail++] = idx;
 	}
-	if (b->queue_tail - first > 1)
-		qsort_r(&b->queue[first], b->queue_tail - first, sizeof(uint32_t), sx_seq_cmp,
-			b->orders);
+	sx_sort_by_seq(b->orders, &b->queue[first], b->queue_tail - first);
 }
 
 static void sx_activate(struct shmex_book *b, uint32_t idx)
@@ -643,10 +712,11 @@ static inline int sx_post_crosses(const struct shmex_book *b, int side, int64_t 
 	return opp && (side == SHMEX_BUY ? price >= opp->price : price <= opp->price);
 }
 
-/* Checks a new order in the documented order; SHMEX_R_NONE if acceptable. */
-static uint16_t sx_validate(const struct shmex_book *b, const struct shmex_order *p)
+/* Checks a new order in the documented order; SHMEX_R_NONE if acceptable.
+ * @id_tag: the id's tag in the id index. */
+static uint16_t sx_validate(const struct shmex_book *b, const struct shmex_order *p, uint32_t id_tag)
 {
-	if (sx_itable_find(&b->ids, p->id, sx_itable_tag(p->id), SX_ORDER_KEYS(b)) != SX_NIL)
+	if (sx_itable_find(&b->ids, p->id, id_tag, SX_ORDER_KEYS(b)) != SX_NIL)
 		return SHMEX_R_DUPLICATE_ID;
 	if (p->side > SHMEX_SELL || p->type > SHMEX_TAKE_PROFIT_MARKET || p->tif > SHMEX_GTD ||
 	    p->stp > SHMEX_STP_CANCEL_BOTH ||
@@ -677,7 +747,8 @@ static uint16_t sx_validate(const struct shmex_book *b, const struct shmex_order
 
 int shmex_book_submit(struct shmex_book *b, const struct shmex_order *p)
 {
-	uint16_t reason = sx_validate(b, p);
+	const uint32_t id_tag = sx_itable_tag(&b->ids, p->id);
+	uint16_t reason = sx_validate(b, p, id_tag);
 	if (SX_UNLIKELY(reason != SHMEX_R_NONE)) {
 		sx_emit_reject(b, reason, p->id, p->side, p->owner, p->price, p->qty);
 		return sx_reason_error(reason);
@@ -706,7 +777,7 @@ int shmex_book_submit(struct shmex_book *b, const struct shmex_order *p)
 		b->peak[idx] = p->display_qty;
 	if (SX_UNLIKELY(p->tif == SHMEX_GTD))
 		b->expire_at[idx] = p->expire_at;
-	sx_itable_insert(&b->ids, sx_itable_tag(p->id), idx);
+	sx_itable_insert(&b->ids, id_tag, idx);
 	sx_emit(b, SHMEX_EV_ACCEPTED, SHMEX_R_NONE, o, o->price, p->qty, p->qty);
 
 	if (SX_UNLIKELY(sx_is_stop(p->type))) {
@@ -726,7 +797,7 @@ int shmex_book_submit(struct shmex_book *b, const struct shmex_order *p)
 
 static inline uint32_t sx_lookup(const struct shmex_book *b, uint64_t id)
 {
-	return sx_itable_find(&b->ids, id, sx_itable_tag(id), SX_ORDER_KEYS(b));
+	return sx_itable_find(&b->ids, id, sx_itable_tag(&b->ids, id), SX_ORDER_KEYS(b));
 }
 
 /* Ends a live order (resting or parked) with @type / @reason. */
@@ -834,8 +905,7 @@ uint32_t shmex_book_cancel_owner(struct shmex_book *b, uint64_t owner)
 		if ((o->bits & SX_OB_LIVE) && (o->bits & SX_OB_OWNER) && o->owner == owner)
 			b->queue[n++] = i;
 	}
-	if (n > 1)
-		qsort_r(b->queue, n, sizeof(uint32_t), sx_seq_cmp, b->orders);
+	sx_sort_by_seq(b->orders, b->queue, n);
 	for (uint32_t k = 0; k < n; k++)
 		sx_end(b, b->queue[k], SHMEX_EV_CANCELLED, SHMEX_R_MASS_CANCEL);
 	return n;

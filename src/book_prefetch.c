@@ -23,7 +23,7 @@ static uint32_t sx_prefetch_slot(const struct sx_itable *t, uint32_t tag)
 
 void shmex_book_prefetch_order(const struct shmex_book *b, uint64_t id, int stage)
 {
-	const uint32_t tag = sx_itable_tag(id);
+	const uint32_t tag = sx_itable_tag(&b->ids, id);
 	if (stage == 0) {
 		SX_PREFETCH_W(sx_itable_probe_addr(&b->ids, tag));
 		return;
@@ -49,7 +49,7 @@ void shmex_book_prefetch_order(const struct shmex_book *b, uint64_t id, int stag
 void shmex_book_prefetch_level(const struct shmex_book *b, int side, int64_t price, int stage)
 {
 	const uint64_t key = sx_level_key(side & 1, price);
-	const uint32_t tag = sx_itable_block_tag(key, b->prices.shift);
+	const uint32_t tag = sx_itable_block_tag(&b->prices, key);
 	if (stage == 0) {
 		SX_PREFETCH_W(sx_itable_probe_addr(&b->prices, tag));
 		return;

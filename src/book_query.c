@@ -76,7 +76,8 @@ static void sx_info(const struct shmex_book *b, uint32_t idx, struct shmex_order
 
 int shmex_book_order(const struct shmex_book *b, uint64_t id, struct shmex_order_info *out)
 {
-	uint32_t idx = sx_itable_find(&b->ids, id, sx_itable_tag(id), b->orders, sizeof(struct sx_order));
+	uint32_t idx = sx_itable_find(&b->ids, id, sx_itable_tag(&b->ids, id), b->orders,
+				      sizeof(struct sx_order));
 	if (idx == SX_NIL)
 		return SHMEX_E_UNKNOWN_ORDER;
 	sx_info(b, idx, out);
@@ -106,7 +107,7 @@ static int sx_verify_level(const struct shmex_book *b, const struct sx_level *l,
 	uint32_t li = (uint32_t)(l - b->levels);
 	SX_CHECK((int)l->side == side);
 	SX_CHECK(l->key == sx_level_key(side, l->price));
-	SX_CHECK(sx_itable_find(&b->prices, l->key, sx_itable_block_tag(l->key, b->prices.shift),
+	SX_CHECK(sx_itable_find(&b->prices, l->key, sx_itable_block_tag(&b->prices, l->key),
 				b->levels, sizeof(struct sx_level)) == li);
 	shmex_u128 displayed = 0, total = 0;
 	uint32_t count = 0, prev = SX_NIL;
@@ -120,7 +121,8 @@ static int sx_verify_level(const struct shmex_book *b, const struct sx_level *l,
 		SX_CHECK(o->displayed > 0 && o->displayed <= o->remaining);
 		SX_CHECK((o->bits & SX_OB_ICEBERG) ? o->displayed <= b->peak[i]
 						   : o->displayed == o->remaining);
-		SX_CHECK(sx_itable_find(&b->ids, o->id, sx_itable_tag(o->id), b->orders, sizeof(struct sx_order)) == i);
+		SX_CHECK(sx_itable_find(&b->ids, o->id, sx_itable_tag(&b->ids, o->id), b->orders,
+					sizeof(struct sx_order)) == i);
 		displayed += (shmex_u128)o->displayed;
 		total += (shmex_u128)o->remaining;
 		prev = i;

@@ -6,12 +6,14 @@
  *
  * The book is the engine's own (include/shmex/book.h); this file only reads
  * lines, remembers every id ever used (DUPLICATE means "already used", not
- * merely "live") and turns book events into output lines.
+ * merely "live") and turns book events into output lines. Choices where the
+ * format is silent, and the exit status: docs/MATCHING.md, "Replay notes".
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 #include "replay.h"
@@ -70,15 +72,28 @@ static inline void out_u128(shmex_u128 v)
 
 /* ---- ids ever used --------------------------------------------------------- */
 
+/* Linear probing on the top bits of a keyed Fibonacci hash, as the book's
+ * own id index (src/sx_itable.h): with a fixed hash, ids chosen to share a
+ * slot would make every add walk one long run (quadratic). */
 struct id_set {
 	uint64_t *keys; /* 0 = empty; id 0 is tracked by has_zero */
 	size_t mask, count;
+	unsigned shift; /* 64 - log2(mask + 1) */
+	uint64_t seed;
 	int has_zero;
 };
+
+static inline size_t id_set_home(const struct id_set *s, uint64_t id, unsigned shift)
+{
+	return (size_t)(((id ^ s->seed) * UINT64_C(0x9E3779B97F4A7C15)) >> shift);
+}
 
 static int id_set_grow(struct id_set *s)
 {
 	size_t cap = s->keys ? (s->mask + 1) * 2 : 1u << 16;
+	unsigned shift = 64 - (unsigned)__builtin_ctzll((unsigned long long)cap);
+	if (!s->keys && getrandom(&s->seed, sizeof s->seed, GRND_NONBLOCK) != (ssize_t)sizeof s->seed)
+		s->seed = (uint64_t)time(NULL) * UINT64_C(0x9E3779B97F4A7C15) ^ (uint64_t)(uintptr_t)s;
 	uint64_t *keys = calloc(cap, sizeof *keys);
 	if (!keys)
 		return -1;
@@ -86,7 +101,7 @@ static int id_set_grow(struct id_set *s)
 		uint64_t k = s->keys[i];
 		if (!k)
 			continue;
-		size_t j = (size_t)((k * UINT64_C(0x9E3779B97F4A7C15)) >> 20) & (cap - 1);
+		size_t j = id_set_home(s, k, shift);
 		while (keys[j])
 			j = (j + 1) & (cap - 1);
 		keys[j] = k;
@@ -94,6 +109,7 @@ static int id_set_grow(struct id_set *s)
 	free(s->keys);
 	s->keys = keys;
 	s->mask = cap - 1;
+	s->shift = shift;
 	return 0;
 }
 
@@ -107,7 +123,7 @@ static int id_set_add(struct id_set *s, uint64_t id)
 	}
 	if ((s->count + 1) * 2 > s->mask + 1 && id_set_grow(s) != 0)
 		return -1;
-	size_t j = (size_t)((id * UINT64_C(0x9E3779B97F4A7C15)) >> 20) & s->mask;
+	size_t j = id_set_home(s, id, s->shift);
 	while (s->keys[j]) {
 		if (s->keys[j] == id)
 			return 1;
@@ -274,6 +290,8 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: shmex-replay [--capacity N] [--progress] FILE|-\n"
 		   "Runs a replay file through one order book; see docs/MATCHING.md.\n"
+		   "Exit status: 0; 1 if a line could not be read or the book was full;\n"
+		   "2 on a usage, read or write error.\n"
 		   "  --capacity N   live orders the book can hold (default 16777216)\n"
 		   "  --progress     report lines read and live orders on stderr every second\n");
 }
@@ -327,7 +345,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	int bad = 0;
+	int bad = 0, skipping = 0;
 	unsigned long lineno = 0;
 	size_t have = 0;
 	for (;;) {
@@ -335,7 +353,12 @@ int main(int argc, char **argv)
 		have += got;
 		int eof = got == 0;
 		size_t start = 0;
-		for (;;) {
+		if (skipping) { /* the rest of an over-long line, already reported */
+			char *nl = memchr(buf, '\n', have);
+			start = nl ? (size_t)(nl - buf) + 1 : have;
+			skipping = nl == NULL;
+		}
+		while (!skipping) {
 			char *nl = memchr(buf + start, '\n', have - start);
 			if (!nl) {
 				if (!eof || start == have)
@@ -356,14 +379,18 @@ int main(int argc, char **argv)
 		if (eof)
 			break;
 		if (have == IN_BUF) {
-			fprintf(stderr, "shmex-replay: line %lu: longer than %u bytes\n", lineno + 1,
-				IN_BUF);
-			return 2;
+			/* No valid line is anywhere near this long: it cannot be
+			 * read, and like any such line it is reported and skipped. */
+			fprintf(stderr, "shmex-replay: line %lu: longer than %u bytes, skipped\n",
+				++lineno, IN_BUF);
+			bad = 1;
+			skipping = 1;
+			have = 0;
 		}
 	}
 	if (ferror(in)) {
 		fprintf(stderr, "shmex-replay: %s: read error\n", path);
-		bad = 1;
+		bad = 2;
 	}
 	print_book(st.book);
 	out_flush();
@@ -376,5 +403,5 @@ int main(int argc, char **argv)
 	free(buf);
 	free(used.keys);
 	shmex_book_destroy(st.book);
-	return bad ? 1 : 0;
+	return bad;
 }

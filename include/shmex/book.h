@@ -156,8 +156,13 @@ struct shmex_book;
 
 /**
  * Creates an empty book. Memory for @p params capacity is reserved at once
- * (pages are touched only as they are used).
- * @return 0, SHMEX_E_INVAL (capacity 0 or too large) or SHMEX_E_NOMEM.
+ * (pages are touched only as they are used). The book's hash indices (ids,
+ * prices) are keyed with a random seed (getrandom()), so that ids or prices
+ * chosen to collide cannot make its commands O(n); the environment variable
+ * SHMEX_HASH_SEED (a number) fixes the seed instead, for reproducing a
+ * memory layout. No result ever depends on the seed.
+ * @return 0, SHMEX_E_INVAL (capacity 0 or too large, no @p sink, no @p out)
+ *         or SHMEX_E_NOMEM.
  */
 int shmex_book_create(const struct shmex_book_params *params, shmex_book_sink_fn sink,
 		      void *sink_ctx, struct shmex_book **out);
@@ -201,7 +206,11 @@ int shmex_book_reduce(struct shmex_book *book, uint64_t id, int64_t by);
  */
 int shmex_book_amend(struct shmex_book *book, uint64_t id, int64_t new_price, int64_t new_qty);
 
-/** Cancels every live order of @p owner (reason MASS_CANCEL); returns how many. */
+/** Cancels every live order of @p owner (reason MASS_CANCEL); returns how many.
+ *  Cost: a scan of every order slot used so far, O(capacity in use), whatever
+ *  the owner has (about 2 ms at 1M live orders); the book keeps no per-owner
+ *  index, which would cost every cancel and fill of an owned order a cache
+ *  miss or two. */
 uint32_t shmex_book_cancel_owner(struct shmex_book *book, uint64_t owner);
 
 /**

@@ -7,13 +7,47 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
 #include "shmex/book.h"
 
-#define MAX_EVENTS 256
+/* Counting allocator for test_no_allocation_after_create, in builds without
+ * AddressSanitizer (which owns malloc there). glibc's own calls (qsort's
+ * buffer, for one) go through these public symbols too. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SX_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SX_TEST_ASAN 1
+#endif
+#endif
+#ifndef SX_TEST_ASAN
+extern void *__libc_malloc(size_t n);
+extern void *__libc_calloc(size_t n, size_t size);
+extern void *__libc_realloc(void *p, size_t n);
+static long g_allocs;
+void *malloc(size_t n)
+{
+	g_allocs++;
+	return __libc_malloc(n);
+}
+void *calloc(size_t n, size_t size)
+{
+	g_allocs++;
+	return __libc_calloc(n, size);
+}
+void *realloc(void *p, size_t n)
+{
+	g_allocs++;
+	return __libc_realloc(p, n);
+}
+#endif
+
+#define MAX_EVENTS 4096
 
 struct rec {
 	struct shmex_book_event ev[MAX_EVENTS];
@@ -843,8 +877,327 @@ static void test_prefetch_hints_change_nothing(void **state)
 	}
 }
 
+
+/* ---- hostile input and cost ------------------------------------------------- */
+
+static double seconds_now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Inverse of an odd number modulo 2^64 (Newton's iteration). */
+static uint64_t inverse_u64(uint64_t a)
+{
+	uint64_t x = a;
+	for (int i = 0; i < 6; i++)
+		x *= 2 - a * x;
+	return x;
+}
+
+#define PHI64 UINT64_C(0x9E3779B97F4A7C15)
+
+/* Submits without the per-command verify (which is O(book)). */
+static int submit_quiet(struct shmex_order o)
+{
+	clear();
+	return shmex_book_submit(B, &o);
+}
+
+static void test_create_refuses_bad_params(void **state)
+{
+	(void)state;
+	struct shmex_book *b = NULL;
+	struct shmex_book_params p = { .max_orders = 16, .max_levels = 0 };
+	assert_int_equal(shmex_book_create(&p, NULL, NULL, &b), SHMEX_E_INVAL); /* no sink */
+	assert_null(b);
+	assert_int_equal(shmex_book_create(NULL, sink, &R, &b), SHMEX_E_INVAL);
+	assert_int_equal(shmex_book_create(&p, sink, &R, NULL), SHMEX_E_INVAL);
+	p.max_orders = 0;
+	assert_int_equal(shmex_book_create(&p, sink, &R, &b), SHMEX_E_INVAL);
+	p.max_orders = (1u << 30) + 1;
+	assert_int_equal(shmex_book_create(&p, sink, &R, &b), SHMEX_E_INVAL);
+	p.max_orders = 16;
+	p.max_levels = (1u << 30) + 1;
+	assert_int_equal(shmex_book_create(&p, sink, &R, &b), SHMEX_E_INVAL);
+	assert_null(b);
+}
+
+/* Every field at its worst: a clean reject (or no-op) and an unchanged book. */
+static void test_hostile_fields_never_change_the_book(void **state)
+{
+	(void)state;
+	add(1, SHMEX_BUY, 100, 5);
+	add(2, SHMEX_SELL, 101, 5);
+	const int64_t bad64[] = { INT64_MIN, -1, 0 };
+	for (size_t i = 0; i < sizeof bad64 / sizeof bad64[0]; i++) {
+		struct shmex_order o = limit(10, SHMEX_BUY, 100, 1);
+		o.qty = bad64[i];
+		assert_int_equal(submit(o), SHMEX_E_BAD_QTY);
+		o = limit(10, SHMEX_BUY, 100, 1);
+		o.display_qty = bad64[i] == 0 ? INT64_MIN : bad64[i];
+		assert_int_equal(submit(o), SHMEX_E_BAD_QTY);
+		o = limit(10, SHMEX_BUY, bad64[i], 1);
+		assert_int_equal(submit(o), SHMEX_E_BAD_PRICE);
+		o = limit(10, SHMEX_BUY, 100, 1);
+		o.type = SHMEX_STOP_LIMIT;
+		o.trigger_price = bad64[i];
+		assert_int_equal(submit(o), SHMEX_E_BAD_PRICE);
+		o = limit(10, SHMEX_BUY, 100, 1);
+		o.tif = SHMEX_GTD;
+		o.expire_at = bad64[i];
+		assert_int_equal(submit(o), SHMEX_E_EXPIRED);
+		o = limit(10, SHMEX_BUY, 100, 1);
+		o.type = SHMEX_MARKET;
+		o.tif = SHMEX_IOC;
+		o.max_notional = bad64[i] == 0 ? INT64_MIN : bad64[i];
+		assert_int_equal(submit(o), SHMEX_E_BAD_OPTION);
+		assert_int_equal(shmex_book_reduce(B, 1, bad64[i]), SHMEX_E_BAD_QTY);
+		assert_int_equal(shmex_book_amend(B, 1, 100, bad64[i]), SHMEX_E_BAD_QTY);
+		assert_int_equal(shmex_book_amend(B, 1, bad64[i], 5), SHMEX_E_BAD_PRICE);
+		assert_int_equal(shmex_book_advance(B, bad64[i]), 0);
+	}
+	for (unsigned v = 4; v < 256; v += 7) {
+		struct shmex_order o = limit(10, SHMEX_BUY, 100, 1);
+		o.side = (uint8_t)(v % 254 + 2);
+		assert_int_equal(submit(o), SHMEX_E_BAD_OPTION);
+		o = limit(10, SHMEX_BUY, 100, 1);
+		o.type = (uint8_t)(v % 250 + 6);
+		assert_int_equal(submit(o), SHMEX_E_BAD_OPTION);
+		o = limit(10, SHMEX_BUY, 100, 1);
+		o.tif = (uint8_t)v;
+		assert_int_equal(submit(o), SHMEX_E_BAD_OPTION);
+		o = limit(10, SHMEX_BUY, 100, 1);
+		o.stp = (uint8_t)v;
+		o.flags = SHMEX_OF_OWNER;
+		assert_int_equal(submit(o), SHMEX_E_BAD_OPTION);
+		o = limit(10, SHMEX_BUY, 100, 1);
+		o.flags = 1u << (v % 30 + 2);
+		assert_int_equal(submit(o), SHMEX_E_BAD_OPTION);
+	}
+	/* Unknown ids at both ends of the range. */
+	assert_int_equal(shmex_book_cancel(B, 0), SHMEX_E_UNKNOWN_ORDER);
+	assert_int_equal(shmex_book_cancel(B, UINT64_MAX), SHMEX_E_UNKNOWN_ORDER);
+	assert_int_equal(shmex_book_reduce(B, UINT64_MAX, INT64_MAX), SHMEX_E_UNKNOWN_ORDER);
+	assert_int_equal(shmex_book_amend(B, 0, INT64_MAX, INT64_MAX), SHMEX_E_UNKNOWN_ORDER);
+	assert_int_equal(shmex_book_cancel_owner(B, UINT64_MAX), 0);
+	struct shmex_order_info info;
+	assert_int_equal(shmex_book_order(B, UINT64_MAX, &info), SHMEX_E_UNKNOWN_ORDER);
+	/* Queries take any side value. */
+	struct shmex_level_info lv[4];
+	int64_t p;
+	assert_int_equal(shmex_book_depth(B, 7, lv, 4), 1);
+	assert_int_equal(lv[0].price, 101);
+	assert_int_equal(shmex_book_best(B, -2, &p), 1);
+	assert_int_equal(p, 100);
+	verify();
+	assert_int_equal(shmex_book_order_count(B), 2);
+	assert_level(SHMEX_BUY, 0, 100, 5, 1);
+	assert_level(SHMEX_SELL, 0, 101, 5, 1);
+	/* Ids 0 and UINT64_MAX are ordinary ids; extreme amends and reduces work. */
+	assert_int_equal(add(0, SHMEX_BUY, 1, INT64_MAX), 0);
+	assert_int_equal(add(UINT64_MAX, SHMEX_SELL, INT64_MAX, INT64_MAX), 0);
+	assert_int_equal(shmex_book_amend(B, 0, 99, INT64_MAX), 0);
+	verify();
+	assert_int_equal(shmex_book_reduce(B, UINT64_MAX, INT64_MAX - 1), 0);
+	verify();
+	assert_int_equal(shmex_book_reduce(B, UINT64_MAX, INT64_MAX), 0); /* below zero */
+	assert_int_equal(R.ev[R.n - 1].reason, SHMEX_R_REDUCED_TO_ZERO);
+	struct shmex_order ice = limit(20, SHMEX_SELL, 100, INT64_MAX);
+	ice.display_qty = INT64_MAX; /* peak above the quantity: fully shown */
+	assert_int_equal(submit(ice), 0);
+	assert_trade(0, 20, 1, 100, 5); /* 100 > 99: only order 1 crosses */
+	assert_int_equal(count_type(SHMEX_EV_TRADE), 1);
+	assert_level(SHMEX_SELL, 0, 100, INT64_MAX - 5, 1);
+	assert_int_equal(shmex_book_advance(B, INT64_MAX), 0);
+	assert_int_equal(shmex_book_advance(B, INT64_MIN), 0);
+	verify();
+}
+
+/* book.h: "never allocates after shmex_book_create()". Big trigger batches
+ * and mass cancels sort by acceptance order; glibc's qsort_r mallocs a
+ * buffer for more than 1 KiB of elements. */
+static void test_no_allocation_after_create(void **state)
+{
+	(void)state;
+	shmex_book_destroy(B);
+	assert_int_equal(setup_cap(4096, 0), 0);
+#ifndef SX_TEST_ASAN
+	long before = g_allocs;
+#endif
+	add(1, SHMEX_SELL, 200, 5000);
+	for (uint64_t id = 100; id < 1100; id++) {
+		struct shmex_order o = limit(id, SHMEX_BUY, 0, 1);
+		o.type = SHMEX_STOP_MARKET;
+		o.tif = SHMEX_IOC;
+		o.trigger_price = 150 - (int64_t)(id % 40); /* heap order != acceptance order */
+		submit_quiet(o);
+	}
+	add(2, SHMEX_SELL, 150, 1);
+	add(3, SHMEX_BUY, 150, 1); /* trades at 150: all 1000 stops fire */
+	assert_int_equal(count_type(SHMEX_EV_TRIGGERED), 1000);
+	uint64_t prev = 0;
+	for (int k = 0; k < 1000; k++) { /* in acceptance order */
+		uint64_t id = nth(SHMEX_EV_TRIGGERED, k)->order_id;
+		assert_true(id > prev);
+		prev = id;
+	}
+	for (uint64_t id = 2000; id < 3000; id++) {
+		struct shmex_order o = limit(id, SHMEX_BUY, 100 - (int64_t)(id % 50), 1);
+		o.owner = 9;
+		o.flags = SHMEX_OF_OWNER;
+		submit_quiet(o);
+	}
+	for (uint64_t id = 2000; id < 3000; id += 3)
+		shmex_book_cancel(B, id); /* holes in the pool */
+	for (uint64_t id = 3000; id < 3300; id++) {
+		struct shmex_order o = limit(id, SHMEX_BUY, 100 - (int64_t)(id % 50), 1);
+		o.owner = 9;
+		o.flags = SHMEX_OF_OWNER;
+		submit_quiet(o); /* reuse freed slots: pool order != acceptance order */
+	}
+	clear();
+	uint32_t n = shmex_book_cancel_owner(B, 9);
+	assert_int_equal(n, 966);
+	prev = 0;
+	for (int k = 0; k < R.n; k++) {
+		assert_true(R.ev[k].order_id > prev);
+		prev = R.ev[k].order_id;
+	}
+	verify();
+#ifndef SX_TEST_ASAN
+	assert_int_equal(g_allocs, before); /* under ASan only the orders are checked */
+#endif
+}
+
+/* A FOK with self-trade prevention walks the orders of a level to find the
+ * owner's own ones; it must stop as soon as it has seen enough, not read
+ * the whole level for every order (here 4000 FOKs of 1 lot, each filled by
+ * the head order of a 400k-order level). */
+static void test_fok_with_stp_stops_walking_when_filled(void **state)
+{
+	(void)state;
+	shmex_book_destroy(B);
+	assert_int_equal(setup_cap(1u << 19, 0), 0);
+	const uint64_t n = 400000;
+	for (uint64_t id = 1; id <= n; id++)
+		submit_quiet(owned(id, SHMEX_SELL, 100, 1, 8, 0));
+	submit_quiet(owned(n + 1, SHMEX_SELL, 100, 1, 7, 0)); /* the own order, last */
+	double t0 = seconds_now();
+	for (uint64_t k = 0; k < 4000; k++) {
+		struct shmex_order o = owned(n + 10 + k, SHMEX_BUY, 100, 1, 7,
+					     (int)(1 + k % 3)); /* CN, CO, CB */
+		o.tif = SHMEX_FOK;
+		submit_quiet(o);
+		assert_int_equal(count_type(SHMEX_EV_TRADE), 1);
+		assert_trade(0, n + 10 + k, k + 1, 100, 1);
+	}
+	double dt = seconds_now() - t0;
+	verify();
+	assert_int_equal(shmex_book_order_count(B), n + 1 - 4000);
+	if (dt > 1.0)
+		fail_msg("4000 FOK+STP orders took %.2f s: the walk reads the whole level", dt);
+}
+
+/* Order ids chosen so that id * 2^64/phi shares its top 32 bits: under an
+ * unkeyed Fibonacci hash they all land on one home slot with one tag, and
+ * every insert and lookup walks the whole run (quadratic). */
+static void test_id_index_resists_chosen_ids(void **state)
+{
+	(void)state;
+	shmex_book_destroy(B);
+	assert_int_equal(setup_cap(1u << 18, 0), 0);
+	const uint64_t pinv = inverse_u64(PHI64), n = 100000;
+	double t0 = seconds_now();
+	for (uint64_t j = 1; j <= n; j++) {
+		uint64_t id = ((UINT64_C(0x1234) << 32) | j) * pinv;
+		assert_int_equal(submit_quiet(limit(id, SHMEX_BUY, 100, 1)), 0);
+	}
+	for (uint64_t j = 1; j <= n; j += 2) {
+		clear();
+		assert_int_equal(shmex_book_cancel(B, ((UINT64_C(0x1234) << 32) | j) * pinv), 0);
+	}
+	double dt = seconds_now() - t0;
+	verify();
+	assert_int_equal(shmex_book_order_count(B), n / 2);
+	if (dt > 1.0)
+		fail_msg("100k chosen ids took %.2f s: the id index is not keyed", dt);
+}
+
+/* Same for prices: blocks of 64 prices whose Fibonacci hash shares the top
+ * 21 bits all start their probe at one slot of the price index. */
+static void test_price_index_resists_chosen_prices(void **state)
+{
+	(void)state;
+	shmex_book_destroy(B);
+	assert_int_equal(setup_cap(1u << 17, 0), 0);
+	const uint64_t pinv = inverse_u64(PHI64);
+	const int n = 60000;
+	uint64_t r = 1;
+	double t0 = seconds_now();
+	for (int j = 0; j < n; j++) {
+		uint64_t block;
+		do
+			block = ((UINT64_C(0x123) << 43) | (r++ << 10)) * pinv;
+		while (block == 0 || block >= (UINT64_C(1) << 57));
+		assert_int_equal(submit_quiet(limit((uint64_t)j + 1, SHMEX_BUY, (int64_t)(block << 6), 1)),
+				 0);
+	}
+	double dt = seconds_now() - t0;
+	verify();
+	assert_int_equal(levels(SHMEX_BUY), (uint32_t)n);
+	if (dt > 1.0)
+		fail_msg("60k chosen price levels took %.2f s: the price index is not keyed", dt);
+}
+
+/* Every order slot in use, heaps full of parked GTD stops, one trade
+ * triggering them all at once (the whole trigger queue), and the level pool
+ * running out in the middle of the cascade: clean kills, no crash. */
+static void test_pools_exhausted_in_a_cascade(void **state)
+{
+	(void)state;
+	shmex_book_destroy(B);
+	assert_int_equal(setup_cap(63, 3), 0);
+	add(1, SHMEX_SELL, 150, 1);
+	for (uint64_t k = 0; k < 60; k++) {
+		struct shmex_order o = limit(100 + k, SHMEX_BUY, 100 + (int64_t)k, 1);
+		o.type = SHMEX_STOP_LIMIT;
+		o.trigger_price = 150;
+		o.tif = SHMEX_GTD;
+		o.expire_at = 1000;
+		assert_int_equal(submit(o), 0);
+	}
+	assert_int_equal(add(2, SHMEX_BUY, 150, 1), 0); /* the 62nd slot */
+	assert_int_equal(count_type(SHMEX_EV_TRIGGERED), 60);
+	assert_int_equal(count_type(SHMEX_EV_RESTED), 3);
+	assert_int_equal(count_type(SHMEX_EV_KILLED), 57);
+	assert_int_equal(nth(SHMEX_EV_KILLED, 0)->reason, SHMEX_R_BOOK_FULL);
+	assert_int_equal(levels(SHMEX_BUY), 3);
+	add(3, SHMEX_SELL, 500, 1); /* a fourth level: killed */
+	assert_int_equal(nth(SHMEX_EV_KILLED, 0)->reason, SHMEX_R_BOOK_FULL);
+	clear();
+	assert_int_equal(shmex_book_advance(B, 1000), 3);
+	assert_int_equal(count_type(SHMEX_EV_EXPIRED), 3);
+	verify();
+	assert_int_equal(shmex_book_order_count(B), 0);
+	/* Refill every slot with parked stops, then one more is refused. */
+	for (uint64_t k = 0; k < 63; k++) {
+		struct shmex_order o = limit(1000 + k, SHMEX_SELL, 10, 1);
+		o.type = SHMEX_STOP_MARKET;
+		o.tif = SHMEX_IOC;
+		o.price = 0;
+		o.trigger_price = 10; /* last is 150: parked */
+		assert_int_equal(submit(o), 0);
+	}
+	assert_int_equal(add(5000, SHMEX_BUY, 1, 1), SHMEX_E_FULL);
+	verify();
+}
+
 int main(void)
 {
+	/* The flooding tests need the default, randomly keyed hash. */
+	unsetenv("SHMEX_HASH_SEED");
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_limit_rests_and_best_price),
@@ -886,6 +1239,13 @@ int main(void)
 		T(test_extreme_prices_and_quantities),
 		T(test_depth_top_n_and_full),
 		T(test_prefetch_hints_change_nothing),
+		T(test_create_refuses_bad_params),
+		T(test_hostile_fields_never_change_the_book),
+		T(test_no_allocation_after_create),
+		T(test_pools_exhausted_in_a_cascade),
+		T(test_fok_with_stp_stops_walking_when_filled),
+		T(test_id_index_resists_chosen_ids),
+		T(test_price_index_resists_chosen_prices),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1648,14 +1648,24 @@ static void read_env(void)
 	s = getenv("SHMEX_DIFF_FILTER");
 	if (s && *s)
 		cmocka_set_test_filter(s);
+	/* The fast book keys its hash indices with a random seed unless
+	 * SHMEX_HASH_SEED is set; tie it to the base seed so that a failure
+	 * reproduces with the same memory layout. */
+	s = getenv("SHMEX_HASH_SEED");
+	if (!s || !*s) {
+		char buf[32];
+		uint64_t x = g_seed;
+		snprintf(buf, sizeof buf, "0x%016" PRIx64, splitmix64(&x));
+		setenv("SHMEX_HASH_SEED", buf, 1);
+	}
 }
 
 int main(void)
 {
 	read_env();
 	printf("[ book_diff ] base seed 0x%016" PRIx64 " (SHMEX_DIFF_SEED), %ld commands"
-	       " (SHMEX_DIFF_COMMANDS)\n",
-	       g_seed, g_total);
+	       " (SHMEX_DIFF_COMMANDS), hash seed %s (SHMEX_HASH_SEED)\n",
+	       g_seed, g_total, getenv("SHMEX_HASH_SEED"));
 	fflush(stdout);
 	signal(SIGSEGV, on_crash);
 	signal(SIGABRT, on_crash);
