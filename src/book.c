@@ -188,35 +188,34 @@ void shmex_book_destroy(struct shmex_book *book)
 
 /* ---- events ---------------------------------------------------------- */
 
-static inline void sx_emit(struct shmex_book *b, uint16_t type, uint16_t reason,
-			   const struct sx_order *o, int64_t price, int64_t qty, int64_t remaining)
+/* Every event but a trade: one builder, so all carry the same fields. */
+static inline void sx_emit_fields(struct shmex_book *b, uint16_t type, uint16_t reason,
+				  uint8_t side, uint64_t id, uint64_t owner, int64_t price,
+				  int64_t qty, int64_t remaining)
 {
 	struct shmex_book_event ev;
 	memset(&ev, 0, sizeof ev);
 	ev.type = type;
-	ev.reason = reason;
-	ev.side = o->side;
-	ev.order_id = o->id;
-	ev.owner = o->owner;
-	ev.price = price;
-	ev.qty = qty;
-	ev.remaining = remaining;
-	b->sink(b->sink_ctx, &ev);
-}
-
-static void sx_emit_reject(struct shmex_book *b, uint16_t reason, uint64_t id, uint8_t side,
-			   uint64_t owner, int64_t price, int64_t qty)
-{
-	struct shmex_book_event ev;
-	memset(&ev, 0, sizeof ev);
-	ev.type = SHMEX_EV_REJECTED;
 	ev.reason = reason;
 	ev.side = side;
 	ev.order_id = id;
 	ev.owner = owner;
 	ev.price = price;
 	ev.qty = qty;
+	ev.remaining = remaining;
 	b->sink(b->sink_ctx, &ev);
+}
+
+static inline void sx_emit(struct shmex_book *b, uint16_t type, uint16_t reason,
+			   const struct sx_order *o, int64_t price, int64_t qty, int64_t remaining)
+{
+	sx_emit_fields(b, type, reason, o->side, o->id, o->owner, price, qty, remaining);
+}
+
+static void sx_emit_reject(struct shmex_book *b, uint16_t reason, uint64_t id, uint8_t side,
+			   uint64_t owner, int64_t price, int64_t qty)
+{
+	sx_emit_fields(b, SHMEX_EV_REJECTED, reason, side, id, owner, price, qty, 0);
 }
 
 /* ---- pools ----------------------------------------------------------- */

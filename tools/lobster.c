@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "shmex/book.h"
+#include "shmex/fixed.h"
 
 /* Ids of the orders the tool makes up (seeds, resyncs, aggressors) start
  * here; LOBSTER ids are NASDAQ order reference numbers, far below it. */
@@ -1117,27 +1118,14 @@ static void sx_flush(struct sx_out *o)
 	o->n = 0;
 }
 
-static inline char *sx_u64(char *p, uint64_t v)
-{
-	char tmp[20];
-	int n = 0;
-
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (n)
-		*p++ = tmp[--n];
-	return p;
-}
 
 static inline char *sx_i64(char *p, int64_t v)
 {
 	if (v < 0) {
 		*p++ = '-';
-		return sx_u64(p, 0 - (uint64_t)v);
+		return shmex_u64_put(p, 0 - (uint64_t)v);
 	}
-	return sx_u64(p, (uint64_t)v);
+	return shmex_u64_put(p, (uint64_t)v);
 }
 
 static char *sx_u128(char *p, shmex_u128 v)
@@ -1200,7 +1188,7 @@ static void sx_write_text(const struct sx_conv *cv, const struct sx_input *in,
 		switch (c->op) {
 		case SX_OP_ADD:
 			p = sx_str(p, "A,");
-			p = sx_u64(p, c->id);
+			p = shmex_u64_put(p, c->id);
 			p = sx_str(p, c->side == SHMEX_BUY ? ",B," : ",S,");
 			p = sx_i64(p, c->price);
 			*p++ = ',';
@@ -1210,13 +1198,13 @@ static void sx_write_text(const struct sx_conv *cv, const struct sx_input *in,
 			break;
 		case SX_OP_REDUCE:
 			p = sx_str(p, "R,");
-			p = sx_u64(p, c->id);
+			p = shmex_u64_put(p, c->id);
 			*p++ = ',';
 			p = sx_i64(p, c->qty);
 			break;
 		case SX_OP_CANCEL:
 			p = sx_str(p, "C,");
-			p = sx_u64(p, c->id);
+			p = shmex_u64_put(p, c->id);
 			break;
 		case SX_OP_PRINT:
 			*p++ = 'P';
@@ -1230,7 +1218,7 @@ static void sx_write_text(const struct sx_conv *cv, const struct sx_input *in,
 		default: { /* SX_OP_NOTE */
 			const struct sx_msg *mg = &in->msg[c->id];
 			p = sx_str(p, c->qty == SX_NOTE_RESYNC ? "# resync row " : "# row ");
-			p = sx_u64(p, c->id);
+			p = shmex_u64_put(p, c->id);
 			if (c->qty == SX_NOTE_RESYNC)
 				break;
 			if (c->id == 0)
@@ -1243,7 +1231,7 @@ static void sx_write_text(const struct sx_conv *cv, const struct sx_input *in,
 			*p++ = ',';
 			p = sx_i64(p, mg->type);
 			*p++ = ',';
-			p = sx_u64(p, mg->id);
+			p = shmex_u64_put(p, mg->id);
 			*p++ = ',';
 			p = sx_i64(p, mg->size);
 			*p++ = ',';

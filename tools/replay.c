@@ -49,14 +49,7 @@ static inline void out_str(const char *s, size_t n)
 
 static inline void out_u64(uint64_t v)
 {
-	char tmp[20];
-	int n = 0;
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (n)
-		out_buf[out_len++] = tmp[--n];
+	out_len = (size_t)(shmex_u64_put(out_buf + out_len, v) - out_buf);
 }
 
 static inline void out_u128(shmex_u128 v)
