@@ -590,13 +590,16 @@ int shmex_exchange_mass_cancel(struct shmex_exchange *ex, uint32_t user, uint32_
 			       uint32_t *count)
 {
 	uint32_t n = 0;
+	const struct sx_user *u = sx_user_get(ex, user);
 
-	if (sx_user_get(ex, user) == NULL)
+	if (u == NULL)
 		return SHMEX_E_UNKNOWN_USER;
 	if (symbol != SHMEX_ALL_SYMBOLS && sx_symbol_get(ex, symbol) == NULL)
 		return SHMEX_E_UNKNOWN_SYMBOL;
-	for (uint32_t sid = 1; sid <= ex->n_symbols; sid++)
-		if (symbol == SHMEX_ALL_SYMBOLS || symbol == sid)
+	/* A book's mass cancel scans its whole pool: skip the books where
+	 * this user cannot have orders (none left, or none on the symbol). */
+	for (uint32_t sid = 1; sid <= ex->n_symbols && u->open_orders > 0; sid++)
+		if ((symbol == SHMEX_ALL_SYMBOLS || symbol == sid) && ex->symbols[sid].open_orders > 0)
 			n += shmex_book_cancel_owner(ex->symbols[sid].book, user);
 	if (count)
 		*count = n;
