@@ -426,11 +426,21 @@ static void sx_order_fill(struct shmex_exchange *ex, struct sx_order *o,
 
 /* A new order refused before the book: a record (if one is free) with its
  * one REJECTED report, and no balance touched. */
+/* Rejects that shed load (no such user or symbol, a retry of a known
+ * client id, over the rate limit) keep no record: a record would push the
+ * oldest ended order, and its client id, out of the retry window of every
+ * user. The others are the user's real orders and keep their history. */
+static int sx_reject_keeps_record(uint16_t reason)
+{
+	return reason != SHMEX_R_UNKNOWN_USER && reason != SHMEX_R_UNKNOWN_SYMBOL &&
+	       reason != SHMEX_R_DUPLICATE_CLIENT_ID && reason != SHMEX_R_RATE_LIMIT;
+}
+
 static int sx_reject_new(struct shmex_exchange *ex, const struct shmex_order_request *r,
 			 uint16_t reason, struct shmex_order_ack *ack)
 {
 	ex->cur_seq = ++ex->seq;
-	struct sx_order *o = sx_order_alloc(ex);
+	struct sx_order *o = sx_reject_keeps_record(reason) ? sx_order_alloc(ex) : NULL;
 	uint64_t id = 0;
 	if (o) {
 		sx_order_fill(ex, o, r);

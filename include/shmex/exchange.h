@@ -228,7 +228,7 @@ struct shmex_order_request {
 
 /** What a command did, for the caller. */
 struct shmex_order_ack {
-	uint64_t order_id; /**< engine order id (also for a rejected new order, if a record was free) */
+	uint64_t order_id; /**< engine order id (also for a rejected new order past checks 1-3, if a record was free) */
 	uint64_t seq;      /**< sequence of the acceptance or rejection event (0: a cancel
 				or amend refused before the book, which makes no event) */
 	uint16_t reason;   /**< enum shmex_reason: SHMEX_R_NONE when accepted */
@@ -417,6 +417,9 @@ int shmex_exchange_supply(const struct shmex_exchange *ex, uint32_t asset, int64
  *  10. a free order record (BOOK_FULL, and the ack's order id is 0: every
  *     record holds a live order);
  *  11. the book's own checks (post-only would cross: POST_ONLY; BOOK_FULL).
+ * A reject at checks 1-3 sheds load and keeps no order record (ack order id
+ * 0), so junk traffic cannot push other orders' client ids out of the retry
+ * window; a later reject keeps a record with its history, as a real order.
  * @param ack receives the order id, sequence, reason and status (may be NULL)
  * @return 0 if accepted (whatever then happened to it), else the negative
  *         code of the reason (SHMEX_E_UNKNOWN_USER, _UNKNOWN_SYMBOL,

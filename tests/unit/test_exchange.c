@@ -906,6 +906,39 @@ static void test_duplicate_client_id(void **state)
 	fx_free(f);
 }
 
+static void test_shed_rejects_keep_no_record(void **state)
+{
+	(void)state;
+	/* A small record pool: junk traffic (unknown users and symbols, retries
+	 * of a known client id) far beyond it must not push user a's ended
+	 * order, and so its client id, out of the retry window. */
+	struct shmex_exchange_config c = fx_config();
+	c.max_orders = 16;
+	c.book_orders = 8;
+	struct fx *f = fx_make(&c, sym_params("C/USD", 100, 1000000, 0, 0));
+	uint32_t a = f->u[1], b = f->u[2];
+	deposit(f, a, USD, 1000000);
+	struct shmex_order_request r = req(a, f->sym, SHMEX_BUY, SHMEX_LIMIT, SHMEX_GTC, 100, 1);
+	r.client_id = 77;
+	uint64_t id = submit_ok(f, &r);
+	assert_int_equal(shmex_exchange_cancel(f->ex, a, id, NULL), 0);
+	for (int i = 0; i < 100; i++) {
+		struct shmex_order_request junk = r;
+		junk.user = 9999; /* no such user */
+		submit_rejected(f, &junk, SHMEX_E_UNKNOWN_USER, SHMEX_R_UNKNOWN_USER);
+		junk = r;
+		junk.user = b;
+		junk.symbol = 9999; /* no such symbol */
+		submit_rejected(f, &junk, SHMEX_E_UNKNOWN_SYMBOL, SHMEX_R_UNKNOWN_SYMBOL);
+		submit_rejected(f, &r, SHMEX_E_DUPLICATE, SHMEX_R_DUPLICATE_CLIENT_ID);
+	}
+	uint64_t found;
+	assert_int_equal(shmex_exchange_find_client_id(f->ex, a, 77, &found), 0);
+	assert_int_equal(found, id);
+	assert_int_equal(order(f, id).status, SHMEX_OS_CANCELLED);
+	fx_free(f);
+}
+
 static void test_client_id_index_survives_churn(void **state)
 {
 	(void)state;
@@ -1786,6 +1819,7 @@ int main(void)
 		cmocka_unit_test(test_ioc_fok_post_only_stp),
 		cmocka_unit_test(test_duplicate_client_id),
 		cmocka_unit_test(test_client_id_index_survives_churn),
+		cmocka_unit_test(test_shed_rejects_keep_no_record),
 		cmocka_unit_test(test_rate_limit),
 		cmocka_unit_test(test_price_band),
 		cmocka_unit_test(test_quantity_notional_open_order_limits),
