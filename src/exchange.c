@@ -39,6 +39,7 @@ int shmex_exchange_create(const struct shmex_exchange_config *cfg, struct shmex_
 		ex->cfg.book_orders = n_orders / 2;
 	ex->order_mask = n_orders - 1;
 	ex->clid_mask = 4 * n_orders - 1; /* load <= 1/4: short probe runs */
+	ex->clid_shift = (uint32_t)(64 - __builtin_ctzll((uint64_t)ex->clid_mask + 1));
 	ex->next_order_id = 1;
 	ex->now = cfg->start_time;
 	if (cfg->ledger_capacity > (1u << 30) || cfg->report_capacity > (1u << 30)) {
@@ -101,16 +102,20 @@ uint64_t shmex_exchange_seq(const struct shmex_exchange *ex)
 
 /* ---- client ids ------------------------------------------------------- */
 
-static inline uint32_t sx_clid_hash(uint32_t user, uint64_t client_id)
+/* Home slot of (user, client id): Fibonacci hashing, whose good bits are
+ * the top ones, so the slot is the top log2(slots) bits of the product
+ * (clid_shift = 64 - log2(slots)). */
+static inline uint32_t sx_clid_home(const struct shmex_exchange *ex, uint32_t user,
+				    uint64_t client_id)
 {
 	uint64_t h = (client_id ^ ((uint64_t)user << 40) ^ user) * UINT64_C(0x9e3779b97f4a7c15);
-	return (uint32_t)(h >> 32);
+	return (uint32_t)(h >> ex->clid_shift);
 }
 
 int sx_clid_find(const struct shmex_exchange *ex, uint32_t user, uint64_t client_id,
 		 uint32_t *slot)
 {
-	for (uint32_t i = sx_clid_hash(user, client_id) & ex->clid_mask;;
+	for (uint32_t i = sx_clid_home(ex, user, client_id);;
 	     i = (i + 1) & ex->clid_mask) {
 		const struct sx_clid_slot *c = &ex->clids[i];
 		if (c->user == 0)
@@ -127,7 +132,7 @@ void sx_clid_insert(struct shmex_exchange *ex, uint32_t user, uint64_t client_id
 {
 	/* At most one entry per order record and four times as many slots
 	 * as records: there is always an empty slot. */
-	uint32_t i = sx_clid_hash(user, client_id) & ex->clid_mask;
+	uint32_t i = sx_clid_home(ex, user, client_id);
 	while (ex->clids[i].user != 0)
 		i = (i + 1) & ex->clid_mask;
 	ex->clids[i].user = user;
@@ -137,7 +142,7 @@ void sx_clid_insert(struct shmex_exchange *ex, uint32_t user, uint64_t client_id
 
 void sx_clid_erase(struct shmex_exchange *ex, uint32_t user, uint64_t client_id)
 {
-	uint32_t m = ex->clid_mask, i = sx_clid_hash(user, client_id) & m;
+	uint32_t m = ex->clid_mask, i = sx_clid_home(ex, user, client_id);
 	while (ex->clids[i].user != 0 &&
 	       !(ex->clids[i].user == user && ex->clids[i].client_id == client_id))
 		i = (i + 1) & m;
@@ -148,7 +153,7 @@ void sx_clid_erase(struct shmex_exchange *ex, uint32_t user, uint64_t client_id)
 		struct sx_clid_slot *c = &ex->clids[j];
 		if (c->user == 0)
 			break;
-		uint32_t home = sx_clid_hash(c->user, c->client_id) & m;
+		uint32_t home = sx_clid_home(ex, c->user, c->client_id);
 		/* Move c into the hole at i unless its home lies cyclically in (i, j]. */
 		if (((j - home) & m) >= ((j - i) & m)) {
 			ex->clids[i] = *c;
@@ -192,8 +197,7 @@ static struct sx_order *sx_order_alloc(struct shmex_exchange *ex)
 		__builtin_prefetch((const char *)next + SX_CACHE_LINE, 1);
 		__builtin_prefetch((const char *)next + 2 * SX_CACHE_LINE, 1);
 		if (next->clid_indexed)
-			__builtin_prefetch(&ex->clids[sx_clid_hash(next->user, next->client_id) &
-						      ex->clid_mask]);
+			__builtin_prefetch(&ex->clids[sx_clid_home(ex, next->user, next->client_id)]);
 		return o;
 	}
 	return NULL;

@@ -141,6 +141,7 @@ struct shmex_exchange {
 
 	struct sx_clid_slot *clids;
 	uint32_t clid_mask;
+	uint32_t clid_shift;   /* 64 - log2(clid_mask + 1) */
 
 	/* Sequences and clock. */
 	uint64_t seq;          /* last event number given */
