@@ -7,4 +7,6 @@ bash scripts/install-deps.sh
 [ -f build/build.ninja ] || meson setup build --buildtype=release >/dev/null
 meson compile -C build >/dev/null
 echo "== shmex-replay examples/demo.replay"
+echo "   T,taker,maker,price,qty = a trade   X,id,reason = an order ends or is refused"
+echo "   P then B/S,price,qty,orders = the book (bids, then asks, best first)"
 build/tools/shmex-replay examples/demo.replay
