@@ -163,6 +163,15 @@ int shmex_book_create(const struct shmex_book_params *params, shmex_book_sink_fn
 	b->expire_at = sx_reserve(b, n * sizeof(int64_t));
 	b->levels = sx_reserve(b, (size_t)s.max_levels * sizeof(struct sx_level));
 	b->queue = sx_reserve(b, n * 4);
+	b->max_matches = params->max_matches ? params->max_matches : UINT32_MAX;
+	if (params->max_matches) {
+		uint32_t ring = sx_pow2_at_least((uint64_t)(params->max_matches < s.max_orders
+							    ? params->max_matches : s.max_orders) + 1);
+		b->fok_mask = ring - 1;
+		b->fok_ring = sx_reserve(b, (size_t)ring * sizeof(struct sx_fok_entry));
+		if (!b->fok_ring)
+			goto nomem;
+	}
 	if (!b->orders || !b->peak || !b->expire_at || !b->levels || !b->queue ||
 	    sx_itable_init(b, &b->ids, s.id_slots, sx_splitmix64(&seed)) ||
 	    sx_itable_init(b, &b->prices, s.price_slots, sx_splitmix64(&seed)))
@@ -423,6 +432,59 @@ static int sx_fok_fillable(struct shmex_book *b, const struct sx_order *o)
 	return have >= need;
 }
 
+enum sx_fok_verdict { SX_FOK_FILLS, SX_FOK_SHORT, SX_FOK_LIMIT };
+
+/* FOK under a match limit: simulates matching exactly (queue order, STP,
+ * icebergs replenishing to the back of their level) without changing the
+ * book, stopping at b->max_matches. Reads at most that many orders. */
+static enum sx_fok_verdict sx_fok_simulate(struct shmex_book *b, const struct sx_order *o)
+{
+	int64_t need = o->remaining;
+	const uint32_t cap = b->max_matches;
+	const int stp = sx_stp_active(o) ? (o->bits & SX_OB_STP_MASK) : SHMEX_STP_NONE;
+	uint32_t matches = 0;
+	for (struct sx_level *l = b->best[o->side ^ 1]; l && sx_crosses(o, l->price);
+	     l = sx_level_worse(b, l)) {
+		uint32_t head = 0, tail = 0; /* the level's replenish FIFO */
+		for (uint32_t i = l->head; i != SX_NIL; i = b->orders[i].next) {
+			const struct sx_order *m = &b->orders[i];
+			if (matches == cap)
+				return SX_FOK_LIMIT;
+			if (stp != SHMEX_STP_NONE && sx_same_owner(o, m)) {
+				if (stp != SHMEX_STP_CANCEL_OLDEST)
+					return SX_FOK_SHORT;
+				matches++;
+				continue;
+			}
+			matches++;
+			if (need <= m->displayed)
+				return SX_FOK_FILLS;
+			need -= m->displayed;
+			if (m->remaining > m->displayed) {
+				b->fok_ring[tail & b->fok_mask] =
+					(struct sx_fok_entry){i, m->remaining - m->displayed};
+				tail++;
+			}
+		}
+		while (head != tail) {
+			struct sx_fok_entry e = b->fok_ring[head++ & b->fok_mask];
+			if (matches == cap)
+				return SX_FOK_LIMIT;
+			matches++;
+			const int64_t peak = b->peak[e.idx];
+			const int64_t shown = peak < e.hidden ? peak : e.hidden;
+			if (need <= shown)
+				return SX_FOK_FILLS;
+			need -= shown;
+			if (e.hidden > shown) {
+				b->fok_ring[tail & b->fok_mask] = (struct sx_fok_entry){e.idx, e.hidden - shown};
+				tail++;
+			}
+		}
+	}
+	return SX_FOK_SHORT;
+}
+
 static inline void sx_note_trade(struct shmex_book *b, int64_t price)
 {
 	b->last_price = price;
@@ -438,17 +500,19 @@ static inline void sx_note_trade(struct shmex_book *b, int64_t price)
 	}
 }
 
-enum sx_match_end { SX_M_OPEN, SX_M_ENDED, SX_M_BUDGET };
+enum sx_match_end { SX_M_OPEN, SX_M_ENDED, SX_M_BUDGET, SX_M_LIMIT };
 
 /* Matches the live, unrested order @idx against the opposite side. Returns
  * SX_M_ENDED if self-trade prevention ended it (already freed), SX_M_BUDGET
- * if its notional budget ran out, SX_M_OPEN otherwise. */
+ * if its notional budget ran out, SX_M_LIMIT if it made max_matches matches
+ * and would make another, SX_M_OPEN otherwise. */
 static enum sx_match_end sx_match(struct shmex_book *b, uint32_t idx, shmex_u128 budget)
 {
 	struct sx_order *o = &b->orders[idx];
 	const int opp = o->side ^ 1;
 	const int stp = sx_stp_active(o) ? (o->bits & SX_OB_STP_MASK) : SHMEX_STP_NONE;
 	const int capped = budget != 0;
+	uint32_t work_left = b->max_matches;
 	struct sx_level *l;
 
 	while (o->remaining > 0 && (l = b->best[opp]) != NULL && sx_crosses(o, l->price)) {
@@ -458,6 +522,8 @@ static enum sx_match_end sx_match(struct shmex_book *b, uint32_t idx, shmex_u128
 		for (;;) {
 			uint32_t mi = l->head;
 			struct sx_order *m = &b->orders[mi];
+			if (SX_UNLIKELY(work_left-- == 0))
+				return SX_M_LIMIT;
 			if (SX_UNLIKELY(stp != SHMEX_STP_NONE && sx_same_owner(o, m))) {
 				if (stp == SHMEX_STP_CANCEL_NEWEST)
 					goto self_cancel;
@@ -539,11 +605,17 @@ self_cancel:;
 static void sx_execute(struct shmex_book *b, uint32_t idx, shmex_u128 budget)
 {
 	struct sx_order *o = &b->orders[idx];
-	if (SX_UNLIKELY(o->tif == SHMEX_FOK) && !sx_fok_fillable(b, o)) {
-		struct sx_order copy = *o;
-		sx_order_free(b, idx);
-		sx_emit(b, SHMEX_EV_KILLED, SHMEX_R_FOK, &copy, copy.price, copy.remaining, 0);
-		return;
+	if (SX_UNLIKELY(o->tif == SHMEX_FOK)) {
+		enum sx_fok_verdict v = b->max_matches == UINT32_MAX
+						? (sx_fok_fillable(b, o) ? SX_FOK_FILLS : SX_FOK_SHORT)
+						: sx_fok_simulate(b, o);
+		if (v != SX_FOK_FILLS) {
+			struct sx_order copy = *o;
+			sx_order_free(b, idx);
+			sx_emit(b, SHMEX_EV_KILLED, v == SX_FOK_LIMIT ? SHMEX_R_MATCH_LIMIT : SHMEX_R_FOK,
+				&copy, copy.price, copy.remaining, 0);
+			return;
+		}
 	}
 	enum sx_match_end end = sx_match(b, idx, budget);
 	if (end == SX_M_ENDED)
@@ -555,6 +627,8 @@ static void sx_execute(struct shmex_book *b, uint32_t idx, shmex_u128 budget)
 	uint16_t reason = SHMEX_R_NONE;
 	if (end == SX_M_BUDGET)
 		reason = SHMEX_R_BUDGET;
+	else if (end == SX_M_LIMIT)
+		reason = SHMEX_R_MATCH_LIMIT;
 	else if (o->type == SHMEX_MARKET || o->tif == SHMEX_IOC || o->tif == SHMEX_FOK)
 		reason = SHMEX_R_IOC;
 	else if (sx_rest(b, idx) != 0)

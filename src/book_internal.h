@@ -65,6 +65,12 @@ struct sx_level {
 	shmex_u128 total;     /* sum of remaining quantities (hidden included) */
 };
 
+/* An iceberg in a FOK check's simulation: its hidden quantity left. */
+struct sx_fok_entry {
+	uint32_t idx;
+	int64_t hidden;
+};
+
 RB_HEAD(sx_level_tree, sx_level);
 RB_PROTOTYPE(sx_level_tree, sx_level, rb, sx_level_cmp)
 
@@ -105,6 +111,13 @@ struct shmex_book {
 
 	int64_t now;
 	uint64_t next_seq;
+
+	/* Work bound per executing order (shmex_book_params.max_matches;
+	 * UINT32_MAX when unlimited) and the FOK check's scratch ring of
+	 * icebergs waiting to replenish (fok_mask + 1 entries). */
+	uint32_t max_matches;
+	uint32_t fok_mask;
+	struct sx_fok_entry *fok_ring;
 
 	shmex_book_sink_fn sink;
 	void *sink_ctx;

@@ -119,6 +119,7 @@ enum shmex_reason {
 	SHMEX_R_MAX_OPEN_ORDERS = 23,
 	SHMEX_R_DUPLICATE_CLIENT_ID = 24,
 	SHMEX_R_OVERFLOW = 25,
+	SHMEX_R_MATCH_LIMIT = 26,    /**< the order reached max_matches (shmex_book_params) */
 };
 
 /** One outcome. Fixed size (one cache line) so it can travel in rings. */
@@ -150,6 +151,14 @@ typedef void (*shmex_book_sink_fn)(void *ctx, const struct shmex_book_event *ev)
 struct shmex_book_params {
 	uint32_t max_orders; /**< live orders (resting + parked stops), >= 1 */
 	uint32_t max_levels; /**< price levels on both sides; 0 = max_orders */
+	/** Bound on the work of one order: the most matches it may make while
+	 *  it executes (each trade and each self-trade-prevention cancel of a
+	 *  resting order counts one); 0 = unlimited. An order that reaches it
+	 *  with quantity left and another resting order to meet is KILLED
+	 *  (SHMEX_R_MATCH_LIMIT), even a GTC one (its rest would cross). A FOK
+	 *  that could not fill whole within it is KILLED (SHMEX_R_MATCH_LIMIT)
+	 *  before any trade; its check then reads at most max_matches orders. */
+	uint32_t max_matches;
 };
 
 struct shmex_book;

@@ -76,6 +76,7 @@ struct model_order {
 struct model_book {
 	struct model_order *live; /* resting and parked orders, unordered */
 	uint32_t n, max_orders, max_levels;
+	uint32_t max_matches; /* 0 = unlimited */
 	shmex_book_sink_fn sink;
 	void *ctx;
 	uint64_t next_seq, next_qtime;
@@ -300,6 +301,42 @@ static int fok_fillable(const struct model_book *b, const struct model_order *o)
 	return ok;
 }
 
+static void match_and_rest(struct model_book *b, struct model_order *o, shmex_u128 budget);
+
+/* What a dry run of a FOK under max_matches saw. */
+struct dry_run {
+	int64_t filled;
+	int hit_limit;
+};
+
+static void dry_run_sink(void *ctx, const struct shmex_book_event *ev)
+{
+	struct dry_run *d = ctx;
+	if (ev->type == SHMEX_EV_TRADE)
+		d->filled += ev->qty;
+	else if (ev->type == SHMEX_EV_KILLED && ev->reason == SHMEX_R_MATCH_LIMIT)
+		d->hit_limit = 1;
+}
+
+/* FOK under max_matches, the obvious way: run the order as an IOC on a
+ * copy of the book and look at what happened. */
+static uint16_t fok_dry_run(const struct model_book *b, const struct model_order *o)
+{
+	struct model_book copy = *b;
+	struct dry_run d = {0, 0};
+	copy.live = malloc(sizeof *copy.live * ((size_t)b->max_orders + 1));
+	memcpy(copy.live, b->live, sizeof *copy.live * b->n);
+	copy.sink = dry_run_sink;
+	copy.ctx = &d;
+	struct model_order t = *o;
+	t.tif = SHMEX_IOC;
+	match_and_rest(&copy, &t, 0);
+	free(copy.live);
+	if (d.filled == o->remaining)
+		return SHMEX_R_NONE;
+	return d.hit_limit ? SHMEX_R_MATCH_LIMIT : SHMEX_R_FOK;
+}
+
 static void note_trade(struct model_book *b, int64_t price)
 {
 	b->has_last = 1;
@@ -324,14 +361,23 @@ static void match_and_rest(struct model_book *b, struct model_order *o, shmex_u1
 	const int use_budget = budget > 0;
 	shmex_u128 left = budget;
 
-	if (o->tif == SHMEX_FOK && !fok_fillable(b, o)) {
-		emit(b, SHMEX_EV_KILLED, SHMEX_R_FOK, o, o->price, o->remaining, 0);
-		return;
+	if (o->tif == SHMEX_FOK) {
+		uint16_t why = b->max_matches ? fok_dry_run(b, o)
+					      : (fok_fillable(b, o) ? SHMEX_R_NONE : SHMEX_R_FOK);
+		if (why != SHMEX_R_NONE) {
+			emit(b, SHMEX_EV_KILLED, why, o, o->price, o->remaining, 0);
+			return;
+		}
 	}
+	uint32_t matches = 0;
 	while (o->remaining > 0) {
 		int mi = best_maker(b, o);
 		if (mi < 0)
 			break;
+		if (b->max_matches && matches++ == b->max_matches) {
+			emit(b, SHMEX_EV_KILLED, SHMEX_R_MATCH_LIMIT, o, o->price, o->remaining, 0);
+			return;
+		}
 		struct model_order *m = &b->live[mi];
 		if (stp_hits(o, m)) {
 			if (o->stp == SHMEX_STP_CANCEL_OLDEST) {
@@ -461,6 +507,12 @@ static void run_triggers(struct model_book *b)
 struct model_book *model_book_create_levels(uint32_t max_orders, uint32_t max_levels,
 					    shmex_book_sink_fn sink, void *ctx)
 {
+	return model_book_create_ex(max_orders, max_levels, 0, sink, ctx);
+}
+
+struct model_book *model_book_create_ex(uint32_t max_orders, uint32_t max_levels,
+					uint32_t max_matches, shmex_book_sink_fn sink, void *ctx)
+{
 	if (max_orders == 0)
 		return NULL;
 	struct model_book *b = calloc(1, sizeof *b);
@@ -474,6 +526,7 @@ struct model_book *model_book_create_levels(uint32_t max_orders, uint32_t max_le
 	}
 	b->max_orders = max_orders;
 	b->max_levels = max_levels ? max_levels : max_orders;
+	b->max_matches = max_matches;
 	b->sink = sink;
 	b->ctx = ctx;
 	b->next_seq = 1;

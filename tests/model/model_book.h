@@ -25,6 +25,10 @@ struct model_book *model_book_create(uint32_t max_orders, shmex_book_sink_fn sin
 struct model_book *model_book_create_levels(uint32_t max_orders, uint32_t max_levels,
 					    shmex_book_sink_fn sink, void *ctx);
 
+/** Same, with struct shmex_book_params.max_matches (0 = unlimited). */
+struct model_book *model_book_create_ex(uint32_t max_orders, uint32_t max_levels,
+					uint32_t max_matches, shmex_book_sink_fn sink, void *ctx);
+
 void model_book_destroy(struct model_book *b);
 
 int model_book_submit(struct model_book *b, const struct shmex_order *o);

@@ -1194,6 +1194,129 @@ static void test_pools_exhausted_in_a_cascade(void **state)
 	verify();
 }
 
+/* A book whose orders may make at most @cap matches each. */
+static void reopen_with_match_limit(uint32_t cap)
+{
+	shmex_book_destroy(B);
+	memset(&R, 0, sizeof R);
+	struct shmex_book_params p = { .max_orders = 1024, .max_levels = 0, .max_matches = cap };
+	assert_int_equal(shmex_book_create(&p, sink, &R, &B), 0);
+}
+
+static void test_match_limit_kills_the_rest(void **state)
+{
+	(void)state;
+	reopen_with_match_limit(3);
+	for (uint64_t id = 1; id <= 5; id++)
+		assert_int_equal(add(id, SHMEX_SELL, 100 + (int64_t)(id % 2), 1), 0);
+	/* A GTC buy for 10 at 101 crosses 5 makers: 3 trades, then the rest is
+	 * killed (resting it would cross the book). */
+	assert_int_equal(add(10, SHMEX_BUY, 101, 10), 0);
+	assert_int_equal(count_type(SHMEX_EV_TRADE), 3);
+	assert_int_equal(nth(SHMEX_EV_TRADE, 0)->maker_id, 2); /* 100 first: ids 2, 4 */
+	assert_int_equal(nth(SHMEX_EV_TRADE, 1)->maker_id, 4);
+	assert_int_equal(nth(SHMEX_EV_TRADE, 2)->maker_id, 1);
+	const struct shmex_book_event *k = &R.ev[R.n - 1];
+	assert_int_equal(k->type, SHMEX_EV_KILLED);
+	assert_int_equal(k->reason, SHMEX_R_MATCH_LIMIT);
+	assert_int_equal(k->qty, 7);
+	assert_int_equal(count_type(SHMEX_EV_RESTED), 0);
+	assert_int_equal(shmex_book_order_count(B), 2);
+	/* Exactly at the limit with nothing more to meet: rests as usual. */
+	assert_int_equal(add(11, SHMEX_BUY, 101, 4), 0);
+	assert_int_equal(count_type(SHMEX_EV_TRADE), 2);
+	assert_int_equal(count_type(SHMEX_EV_RESTED), 1);
+	assert_int_equal(add(12, SHMEX_SELL, 101, 1), 0);
+	assert_int_equal(add(13, SHMEX_SELL, 101, 1), 0);
+	assert_int_equal(add(14, SHMEX_SELL, 101, 1), 0);
+	assert_int_equal(count_type(SHMEX_EV_KILLED), 0);
+}
+
+static void test_match_limit_counts_iceberg_peaks_and_stp(void **state)
+{
+	(void)state;
+	reopen_with_match_limit(4);
+	/* An iceberg of 100 showing 1: each peak is one match. */
+	struct shmex_order ice = limit(1, SHMEX_SELL, 100, 100);
+	ice.display_qty = 1;
+	assert_int_equal(submit(ice), 0);
+	struct shmex_order ioc = limit(2, SHMEX_BUY, 100, 50);
+	ioc.tif = SHMEX_IOC;
+	assert_int_equal(submit(ioc), 0);
+	assert_int_equal(count_type(SHMEX_EV_TRADE), 4);
+	assert_int_equal(nth(SHMEX_EV_KILLED, 0)->reason, SHMEX_R_MATCH_LIMIT);
+	assert_int_equal(nth(SHMEX_EV_KILLED, 0)->qty, 46);
+	/* Self-trade cancels of resting orders count too. */
+	struct shmex_order mine = limit(3, SHMEX_SELL, 99, 1);
+	mine.flags = SHMEX_OF_OWNER;
+	mine.owner = 7;
+	for (uint64_t id = 3; id <= 6; id++) {
+		mine.id = id;
+		assert_int_equal(submit(mine), 0);
+	}
+	struct shmex_order taker = limit(8, SHMEX_BUY, 100, 1);
+	taker.flags = SHMEX_OF_OWNER;
+	taker.owner = 7;
+	taker.stp = SHMEX_STP_CANCEL_OLDEST;
+	taker.tif = SHMEX_IOC;
+	assert_int_equal(submit(taker), 0);
+	assert_int_equal(count_type(SHMEX_EV_CANCELLED), 4);
+	assert_int_equal(count_type(SHMEX_EV_TRADE), 0);
+	assert_int_equal(nth(SHMEX_EV_KILLED, 0)->reason, SHMEX_R_MATCH_LIMIT);
+}
+
+static void test_match_limit_fok_is_all_or_nothing(void **state)
+{
+	(void)state;
+	reopen_with_match_limit(3);
+	for (uint64_t id = 1; id <= 4; id++)
+		assert_int_equal(add(id, SHMEX_SELL, 100, 2), 0);
+	/* 6 lots fill in 3 matches; 7 would need a 4th: killed, nothing traded. */
+	struct shmex_order fok = limit(10, SHMEX_BUY, 100, 7);
+	fok.tif = SHMEX_FOK;
+	assert_int_equal(submit(fok), 0);
+	assert_int_equal(R.n, 2);
+	assert_int_equal(R.ev[1].type, SHMEX_EV_KILLED);
+	assert_int_equal(R.ev[1].reason, SHMEX_R_MATCH_LIMIT);
+	assert_int_equal(R.ev[1].qty, 7);
+	assert_int_equal(shmex_book_order_count(B), 4);
+	/* Not enough quantity at all is still FOK. */
+	fok.id = 11;
+	fok.qty = 9;
+	fok.price = 100;
+	reopen_with_match_limit(100);
+	for (uint64_t id = 1; id <= 4; id++)
+		assert_int_equal(add(id, SHMEX_SELL, 100, 2), 0);
+	assert_int_equal(submit(fok), 0);
+	assert_int_equal(R.ev[1].reason, SHMEX_R_FOK);
+	/* An iceberg's later peaks come back behind the rest of the level. */
+	reopen_with_match_limit(3);
+	struct shmex_order ice = limit(1, SHMEX_SELL, 100, 10);
+	ice.display_qty = 2;
+	assert_int_equal(submit(ice), 0);
+	assert_int_equal(add(2, SHMEX_SELL, 100, 1), 0);
+	fok.id = 12;
+	fok.qty = 5; /* ice 2, order 2 1, ice 2 again: 3 matches */
+	assert_int_equal(submit(fok), 0);
+	assert_int_equal(count_type(SHMEX_EV_TRADE), 3);
+	assert_int_equal(nth(SHMEX_EV_TRADE, 2)->maker_id, 1);
+	fok.id = 13;
+	fok.qty = 7; /* the iceberg holds 6 (showing 2): short, whatever the limit */
+	assert_int_equal(submit(fok), 0);
+	assert_int_equal(nth(SHMEX_EV_KILLED, 0)->reason, SHMEX_R_FOK);
+	assert_int_equal(add(3, SHMEX_SELL, 100, 1), 0);
+	fok.id = 14;
+	fok.qty = 6; /* ice 2, order 3 1, ice 2, then a 4th match for the last lot */
+	assert_int_equal(submit(fok), 0);
+	assert_int_equal(count_type(SHMEX_EV_TRADE), 0);
+	assert_int_equal(nth(SHMEX_EV_KILLED, 0)->reason, SHMEX_R_MATCH_LIMIT);
+	fok.id = 15;
+	fok.qty = 5; /* ice 2, order 3 1, ice 2: fills in 3 */
+	assert_int_equal(submit(fok), 0);
+	assert_int_equal(count_type(SHMEX_EV_TRADE), 3);
+	assert_int_equal(nth(SHMEX_EV_TRADE, 1)->maker_id, 3);
+}
+
 int main(void)
 {
 	/* The flooding tests need the default, randomly keyed hash. */
@@ -1246,6 +1369,9 @@ int main(void)
 		T(test_fok_with_stp_stops_walking_when_filled),
 		T(test_id_index_resists_chosen_ids),
 		T(test_price_index_resists_chosen_prices),
+		T(test_match_limit_kills_the_rest),
+		T(test_match_limit_counts_iceberg_peaks_and_stp),
+		T(test_match_limit_fok_is_all_or_nothing),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

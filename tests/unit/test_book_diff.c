@@ -214,13 +214,15 @@ struct pair {
 	uint32_t nwf, nwm;
 };
 
-static int pair_open(struct pair *p, uint32_t max_orders, uint32_t max_levels)
+static int pair_open(struct pair *p, uint32_t max_orders, uint32_t max_levels,
+		     uint32_t max_matches)
 {
 	memset(p, 0, sizeof *p);
-	struct shmex_book_params params = {.max_orders = max_orders, .max_levels = max_levels};
+	struct shmex_book_params params = {.max_orders = max_orders, .max_levels = max_levels,
+					   .max_matches = max_matches};
 	if (shmex_book_create(&params, evbuf_sink, &p->ef, &p->fast) != 0)
 		return -1;
-	p->model = model_book_create_levels(max_orders, max_levels, evbuf_sink, &p->em);
+	p->model = model_book_create_ex(max_orders, max_levels, max_matches, evbuf_sink, &p->em);
 	if (!p->model)
 		return -1;
 	p->max_orders = max_orders;
@@ -463,10 +465,10 @@ static void print_streams(const struct pair *p)
  * @return the index of the first command after which they differ, or -1.
  */
 static long replay_sequence(const struct cmd *cmds, size_t n, uint32_t max_orders,
-			    uint32_t max_levels, int verbose)
+			    uint32_t max_levels, uint32_t max_matches, int verbose)
 {
 	struct pair p;
-	if (pair_open(&p, max_orders, max_levels) != 0)
+	if (pair_open(&p, max_orders, max_levels, max_matches) != 0)
 		abort();
 	long bad = -1;
 	for (size_t i = 0; i < n; i++) {
@@ -488,7 +490,8 @@ static long replay_sequence(const struct cmd *cmds, size_t n, uint32_t max_order
 }
 
 /* Shrinks @cmds[0..*n) (whose last command fails) to a short failing list. */
-static void shrink(struct cmd *cmds, size_t *n, uint32_t max_orders, uint32_t max_levels)
+static void shrink(struct cmd *cmds, size_t *n, uint32_t max_orders, uint32_t max_levels,
+		   uint32_t max_matches)
 {
 	struct cmd *tmp = malloc(sizeof *tmp * (*n ? *n : 1));
 	if (!tmp)
@@ -501,7 +504,8 @@ static void shrink(struct cmd *cmds, size_t *n, uint32_t max_orders, uint32_t ma
 			for (size_t j = 0; j < *n; j++)
 				if (j < i || j >= i + len)
 					tmp[k++] = cmds[j];
-			long bad = k ? replay_sequence(tmp, k, max_orders, max_levels, 0) : -1;
+			long bad = k ? replay_sequence(tmp, k, max_orders, max_levels, max_matches, 0)
+				     : -1;
 			if (bad >= 0) {
 				memcpy(cmds, tmp, sizeof *tmp * ((size_t)bad + 1));
 				*n = (size_t)bad + 1;
@@ -574,6 +578,7 @@ struct scenario {
 	const char *name;
 	unsigned share;          /* parts per 100 of SHMEX_DIFF_COMMANDS */
 	uint32_t max_orders, max_levels;
+	uint32_t max_matches;    /* struct shmex_book_params.max_matches */
 	uint32_t target_live;    /* above this, cancels are favoured */
 	int64_t mid, band;       /* limit prices in mid +- band */
 	unsigned passive;        /* per mille: price on the order's own side of mid */
@@ -588,7 +593,7 @@ struct scenario {
 };
 
 static const struct scenario scenarios[] = {
-	{.name = "narrow", .share = 30, .max_orders = 1024, .target_live = 200, .mid = 1000,
+	{.name = "narrow", .share = 20, .max_orders = 1024, .target_live = 200, .mid = 1000,
 	 .band = 6, .qty_max = 20, .owners = 8, .w_limit = 50, .w_market = 8, .w_stop = 6,
 	 .w_cancel = 14, .w_reduce = 6, .w_amend = 10, .w_mass = 1, .w_advance = 3,
 	 .p_ioc = 120, .p_fok = 80, .p_gtd = 150, .p_post = 80, .p_ice = 120, .p_owner = 500,
@@ -611,7 +616,7 @@ static const struct scenario scenarios[] = {
 	 .w_amend = 12, .w_mass = 2, .w_advance = 4, .p_ioc = 100, .p_fok = 100, .p_gtd = 200,
 	 .p_post = 100, .p_ice = 150, .p_owner = 500, .p_stp = 400, .p_invalid = 30,
 	 .p_extreme = 10, .p_dup = 40, .p_notional = 300},
-	{.name = "stops", .share = 15, .max_orders = 1024, .target_live = 250, .mid = 1000,
+	{.name = "stops", .share = 10, .max_orders = 1024, .target_live = 250, .mid = 1000,
 	 .band = 10, .passive = 300, .qty_max = 15, .owners = 6, .w_limit = 40, .w_market = 8,
 	 .w_stop = 30, .w_cancel = 12, .w_reduce = 6, .w_amend = 8, .w_mass = 1, .w_advance = 3,
 	 .p_ioc = 150, .p_fok = 100, .p_gtd = 150, .p_post = 60, .p_ice = 100, .p_owner = 500,
@@ -628,6 +633,20 @@ static const struct scenario scenarios[] = {
 	 .p_ioc = 120, .p_fok = 120, .p_gtd = 150, .p_post = 80, .p_ice = 150, .p_owner = 500,
 	 .p_stp = 400, .p_invalid = 150, .p_extreme = 150, .p_dup = 40, .p_notional = 400,
 	 .id_shift = 64},
+	/* Work bounds: deep narrow levels of small orders and icebergs, so that
+	 * orders (FOK included) often reach max_matches. */
+	{.name = "capped", .share = 10, .max_orders = 1024, .max_matches = 3, .target_live = 250,
+	 .mid = 1000, .band = 3, .passive = 700, .qty_max = 8, .owners = 6, .w_limit = 50,
+	 .w_market = 10, .w_stop = 6, .w_cancel = 10, .w_reduce = 6, .w_amend = 10, .w_mass = 1,
+	 .w_advance = 2, .p_ioc = 150, .p_fok = 250, .p_gtd = 100, .p_post = 50, .p_ice = 300,
+	 .p_owner = 600, .p_stp = 500, .p_invalid = 20, .p_extreme = 5, .p_dup = 15,
+	 .p_notional = 200},
+	{.name = "capped_one", .share = 5, .max_orders = 64, .max_matches = 1, .target_live = 40,
+	 .mid = 100, .band = 2, .passive = 600, .qty_max = 5, .owners = 3, .w_limit = 50,
+	 .w_market = 10, .w_stop = 8, .w_cancel = 10, .w_reduce = 6, .w_amend = 10, .w_mass = 2,
+	 .w_advance = 2, .p_ioc = 150, .p_fok = 300, .p_gtd = 100, .p_post = 50, .p_ice = 300,
+	 .p_owner = 700, .p_stp = 600, .p_invalid = 20, .p_extreme = 5, .p_dup = 15,
+	 .p_notional = 200},
 };
 
 #define N_SCENARIOS (sizeof scenarios / sizeof scenarios[0])
@@ -1035,7 +1054,7 @@ static void run_scenario(const struct scenario *sc, size_t idx)
 	const uint64_t seed = scenario_seed(idx);
 	const long total = scenario_commands(sc);
 	struct pair p;
-	assert_int_equal(pair_open(&p, sc->max_orders, sc->max_levels), 0);
+	assert_int_equal(pair_open(&p, sc->max_orders, sc->max_levels, sc->max_matches), 0);
 	struct gen g;
 	memset(&g, 0, sizeof g);
 	rng_seed(&g.r, seed);
@@ -1154,7 +1173,8 @@ static void run_scenario(const struct scenario *sc, size_t idx)
 				win = have;
 			for (size_t k = 0; k < win; k++)
 				w[k] = hist[(size_t)(fail_at + 1 - (long)win + (long)k) % HISTORY];
-			long bad = replay_sequence(w, win, sc->max_orders, sc->max_levels, 0);
+			long bad = replay_sequence(w, win, sc->max_orders, sc->max_levels,
+						   sc->max_matches, 0);
 			if (bad >= 0) {
 				n = (size_t)bad + 1;
 				break;
@@ -1163,10 +1183,11 @@ static void run_scenario(const struct scenario *sc, size_t idx)
 				break;
 		}
 		if (n) {
-			shrink(w, &n, sc->max_orders, sc->max_levels);
+			shrink(w, &n, sc->max_orders, sc->max_levels, sc->max_matches);
 			fprintf(stderr,
-				"*** shrunk to %zu commands (fresh book, max_orders=%u max_levels=%u):\n",
-				n, sc->max_orders, sc->max_levels);
+				"*** shrunk to %zu commands (fresh book, max_orders=%u max_levels=%u"
+				" max_matches=%u):\n",
+				n, sc->max_orders, sc->max_levels, sc->max_matches);
 			for (size_t k = 0; k < n; k++) {
 				fprintf(stderr, "  %zu: ", k);
 				cmd_print(stderr, &w[k]);
@@ -1180,7 +1201,7 @@ static void run_scenario(const struct scenario *sc, size_t idx)
 					cmd_replay(stderr, &w[k]);
 				fprintf(stderr, "P\n");
 			}
-			replay_sequence(w, n, sc->max_orders, sc->max_levels, 1);
+			replay_sequence(w, n, sc->max_orders, sc->max_levels, sc->max_matches, 1);
 		} else {
 			fprintf(stderr, "*** could not reproduce from the last %zu commands on a fresh"
 					" book\n", have);
@@ -1220,6 +1241,8 @@ static void diff_tiny_levels(void **state) { (void)state; run_scenario(&scenario
 static void diff_stops(void **state) { (void)state; run_scenario(&scenarios[4], 4); }
 static void diff_stp(void **state) { (void)state; run_scenario(&scenarios[5], 5); }
 static void diff_extreme(void **state) { (void)state; run_scenario(&scenarios[6], 6); }
+static void diff_capped(void **state) { (void)state; run_scenario(&scenarios[7], 7); }
+static void diff_capped_one(void **state) { (void)state; run_scenario(&scenarios[8], 8); }
 
 /* ---- handwritten scenarios (both books) ------------------------------- */
 
@@ -1327,7 +1350,7 @@ static void hand_expect(struct hand *h, const struct want *w, size_t n)
 static void hand_open(struct hand *h, int which, uint32_t max_orders)
 {
 	memset(h, 0, sizeof *h);
-	assert_int_equal(pair_open(&h->p, max_orders, 0), 0);
+	assert_int_equal(pair_open(&h->p, max_orders, 0, 0), 0);
 	h->which = which;
 }
 
@@ -1687,6 +1710,8 @@ int main(void)
 		cmocka_unit_test_teardown(diff_stops, diff_teardown),
 		cmocka_unit_test_teardown(diff_stp, diff_teardown),
 		cmocka_unit_test_teardown(diff_extreme, diff_teardown),
+		cmocka_unit_test_teardown(diff_capped, diff_teardown),
+		cmocka_unit_test_teardown(diff_capped_one, diff_teardown),
 	};
 	return cmocka_run_group_tests_name("book_diff", tests, NULL, NULL);
 }
