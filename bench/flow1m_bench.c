@@ -41,6 +41,7 @@
 
 #include "bench_util.h"
 #include "flow.h"
+#include "flow_shmex.h"
 
 #define FM_MID 32768
 #define FM_RANGE 5000
@@ -349,36 +350,27 @@ static void fm_sink(void *ctx, const struct shmex_book_event *ev)
 	}
 }
 
-static inline void fm_exec(struct shmex_book *b, const struct bf_cmd *c)
-{
-	if (c->op == BF_CANCEL) {
-		shmex_book_cancel(b, c->id);
-		return;
-	}
-	struct shmex_order o;
-	memset(&o, 0, sizeof o);
-	o.id = c->id;
-	o.price = c->price;
-	o.qty = c->qty;
-	o.side = c->side;
-	o.type = SHMEX_LIMIT;
-	o.tif = SHMEX_GTC;
-	shmex_book_submit(b, &o);
-}
+/* The hints a matcher that sees its next messages would give (book.h):
+ * a cancel names an order; an add needs its level (and, with external
+ * ids, the duplicate check reads the id index). */
+static int fm_external_ids; /* set once in main() */
 
-/* The hints a matcher that sees its next messages would give (book.h). */
-static inline void fm_hint(const struct shmex_book *b, const struct bf_cmd *c, int stage)
+static inline void fm_hint(const struct shmex_book *b, const struct bf_cmd *c, uint64_t id,
+			   int stage)
 {
-	shmex_book_prefetch_order(b, c->id, stage);
+	if (c->op == BF_CANCEL || fm_external_ids)
+		shmex_book_prefetch_order(b, id, stage);
 	if (c->op == BF_ADD)
 		shmex_book_prefetch_level(b, c->side, c->price, stage);
 }
 
 /* Runs c[0..n) in timed batches of @batch (a last partial batch untimed);
- * fills ticks[] and returns the number of batches. */
-static uint64_t run_phase(struct shmex_book *b, const struct bf_cmd *c, uint64_t n,
-			  uint64_t batch, int prefetch, uint64_t *ticks)
+ * fills ticks[] and returns the number of batches. @e: the id each
+ * command names. */
+static uint64_t run_phase(struct shmex_book *b, const struct bf_cmd *cmd, const uint64_t *e,
+			  uint64_t n, uint64_t batch, int prefetch, uint64_t *ticks)
 {
+	const struct bf_cmd *c = cmd;
 	const uint64_t nb = n / batch;
 	uint64_t i = 0;
 	for (uint64_t k = 0; k < nb; k++) {
@@ -387,21 +379,21 @@ static uint64_t run_phase(struct shmex_book *b, const struct bf_cmd *c, uint64_t
 		if (prefetch) {
 			for (; i < end; i++) {
 				if (i + 8 < n)
-					fm_hint(b, &c[i + 8], 0);
+					fm_hint(b, &c[i + 8], e[i + 8], 0);
 				if (i + 4 < n)
-					fm_hint(b, &c[i + 4], 1);
+					fm_hint(b, &c[i + 4], e[i + 4], 1);
 				if (i + 2 < n)
-					fm_hint(b, &c[i + 2], 2);
-				fm_exec(b, &c[i]);
+					fm_hint(b, &c[i + 2], e[i + 2], 2);
+				bfs_exec(b, &c[i], e[i]);
 			}
 		} else {
 			for (; i < end; i++)
-				fm_exec(b, &c[i]);
+				bfs_exec(b, &c[i], e[i]);
 		}
 		ticks[k] = bb_tick_end() - t0;
 	}
 	for (; i < n; i++)
-		fm_exec(b, &c[i]);
+		bfs_exec(b, &c[i], e[i]);
 	return nb;
 }
 
@@ -417,7 +409,9 @@ static void usage(void)
 		"  --prefetch  shmex_book_prefetch_order/level hints for messages i+8/i+4/i+2\n"
 		"  --json      one JSON object on stdout instead of the text report\n"
 		"  --dump      write the stream (bench/flow.h format, with the expected fills\n"
-		"              and lots) for bench/peer/voyager_harness.c, and exit\n");
+		"              and lots) for bench/peer/voyager_harness.c, and exit\n"
+		"%s",
+		bfs_usage);
 	exit(2);
 }
 
@@ -425,6 +419,7 @@ int main(int argc, char **argv)
 {
 	uint64_t seed = 1, orders = 1000000, messages = 10000000, batch = 64;
 	int prefetch = 0, json = 0;
+	struct bfs_options opt = { 0, 0, 0 };
 	const char *dump = NULL;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--seed") && i + 1 < argc) {
@@ -445,7 +440,7 @@ int main(int argc, char **argv)
 			json = 1;
 		else if (!strcmp(argv[i], "--dump") && i + 1 < argc)
 			dump = argv[++i];
-		else
+		else if (!bfs_parse_option(&opt, argv[i]))
 			usage();
 	}
 	if (orders == 0 || orders > (1u << 28) || messages > (UINT64_C(1) << 31) || batch == 0 ||
@@ -473,7 +468,12 @@ int main(int argc, char **argv)
 	bb_machine_read(&m);
 
 	struct fm_counts cnt = { 0, 0, 0 };
-	struct shmex_book_params params = { .max_orders = f.max_live + 4096, .max_levels = 0 };
+	fm_external_ids = opt.external_ids;
+	struct shmex_book_params params = { .max_orders = f.max_live + 4096,
+					    .flags = bfs_book_flags(&opt) };
+	uint64_t *eid = bfs_ids(&f, f.n, &params);
+	if (!eid)
+		return 1;
 	struct shmex_book *book;
 	if (shmex_book_create(&params, fm_sink, &cnt, &book) != 0) {
 		fprintf(stderr, "shmex_book_create failed\n");
@@ -486,10 +486,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "out of memory\n");
 		return 1;
 	}
-	uint64_t nbb = run_phase(book, f.cmd, f.n_build, batch, prefetch, tb);
+	uint64_t nbb = run_phase(book, f.cmd, eid, f.n_build, batch, prefetch, tb);
 	struct fm_counts after_build = cnt;
 	uint32_t live_build = shmex_book_order_count(book);
-	uint64_t nbm = run_phase(book, f.cmd + f.n_build, n_mixed, batch, prefetch, tm);
+	uint64_t nbm = run_phase(book, f.cmd + f.n_build, eid + f.n_build, n_mixed, batch, prefetch,
+				 tm);
 	uint32_t live_end = shmex_book_order_count(book);
 	int64_t bid = -1, ask = -1;
 	if (!shmex_book_best(book, SHMEX_BUY, &bid))
@@ -515,6 +516,7 @@ int main(int argc, char **argv)
 		bf_json_u64("messages", n_mixed);
 		bf_json_u64("batch", batch);
 		bf_json_u64("max_orders", params.max_orders);
+		bf_json_str("book", bfs_describe(&opt));
 		bf_json_u64("adds", gi.n_add);
 		bf_json_u64("cancels", gi.n_cancel);
 		bf_json_u64("aggressive", gi.n_aggr);
@@ -547,8 +549,9 @@ int main(int argc, char **argv)
 		       "\n",
 		       gi.seconds, sizeof(struct bf_cmd), f.n_build, live_end, f.max_live, bid, ask);
 		printf("engine  : shmex book, max_orders %" PRIu32 " (peak live + 4096), max_levels 0, "
-		       "one book for both phases; prefetch hints %s\n",
-		       params.max_orders, prefetch ? "on (stages 0/1/2 at i+8/i+4/i+2)" : "off");
+		       "one book for both phases; %s; prefetch hints %s\n",
+		       params.max_orders, bfs_describe(&opt),
+		       prefetch ? "on (stages 0/1/2 at i+8/i+4/i+2)" : "off");
 		printf("batch   : %" PRIu64 " messages (a last partial batch runs untimed)\n", batch);
 		bf_print_stats("build", &sb);
 		bf_print_stats("mixed", &sm);
@@ -563,6 +566,7 @@ int main(int argc, char **argv)
 	}
 	free(tb);
 	free(tm);
+	free(eid);
 	free(f.cmd);
 	return ok ? 0 : 1;
 }

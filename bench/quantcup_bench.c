@@ -11,8 +11,10 @@
  *
  * Here init() is shmex_book_create(), destroy() shmex_book_destroy(), a
  * limit() is shmex_book_submit() of a GTC limit order and a cancel()
- * shmex_book_cancel(), with the feed's ids (1, 2, 3 ... in feed order, as
- * the contest's engines numbered them). The timer is the TSC (score.c used
+ * shmex_book_cancel(). The contest's engines issued the ids (1, 2, 3 ...,
+ * which the feed's cancels name); by default the book issues them too,
+ * and each cancel names the id shmex issued (bench/flow_shmex.h);
+ * --external-ids gives the book the feed's numbers instead. The timer is the TSC (score.c used
  * clock_gettime(CLOCK_MONOTONIC_RAW)), its empty-pair cost subtracted. The
  * feed is parsed into memory before any timing. The event sink counts
  * fills and sums their lots, about what the contest's empty execution()
@@ -32,6 +34,7 @@
 
 #include "bench_util.h"
 #include "flow.h"
+#include "flow_shmex.h"
 
 #ifndef SHMEX_SOURCE_ROOT
 #define SHMEX_SOURCE_ROOT "."
@@ -57,21 +60,14 @@ static void qc_sink(void *ctx, const struct shmex_book_event *ev)
 	}
 }
 
-static inline void qc_exec(struct shmex_book *b, const struct bf_cmd *c)
+/* A command on a reused book that issues ids: each replay starts from a
+ * different free list, so the ids are mapped as the replay runs (the feed's
+ * number -> the id issued), inside the timing. */
+static inline void qc_exec_mapped(struct shmex_book *b, const struct bf_cmd *c, uint64_t *map)
 {
-	if (c->op == BF_CANCEL) {
-		shmex_book_cancel(b, c->id);
-		return;
-	}
-	struct shmex_order o;
-	memset(&o, 0, sizeof o);
-	o.id = c->id;
-	o.price = c->price;
-	o.qty = c->qty;
-	o.side = c->side;
-	o.type = SHMEX_LIMIT;
-	o.tif = SHMEX_GTC;
-	shmex_book_submit(b, &o);
+	if (c->op == BF_ADD)
+		map[c->id] = shmex_book_next_id(b);
+	bfs_exec(b, c, map[c->id] ? map[c->id] : UINT64_C(0xFFFFFFFF00000000));
 }
 
 /* ---- the replay file (../shared/formats/replay.md, A and C lines only) ---- */
@@ -224,10 +220,11 @@ static void usage(void)
 		"  --reuse    one book for all replays (orders left are cancelled between\n"
 		"             replays, untimed) instead of a fresh book per replay\n"
 		"  --json     one JSON object on stdout instead of the text report\n"
+		"%s"
 		"  --dump     write the parsed feed (bench/flow.h format) with this engine's\n"
 		"             fills and lots for one replay, for bench/peer/voyager_harness.c,\n"
 		"             and exit\n",
-		QC_DEFAULT_FEED);
+		QC_DEFAULT_FEED, bfs_usage);
 	exit(2);
 }
 
@@ -235,6 +232,7 @@ int main(int argc, char **argv)
 {
 	uint64_t replays = 200, batch = 10;
 	int reuse = 0, json = 0;
+	struct bfs_options opt = { 0, 0, 0 };
 	const char *path = QC_DEFAULT_FEED, *dump = NULL;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--replays") && i + 1 < argc) {
@@ -249,6 +247,8 @@ int main(int argc, char **argv)
 			json = 1;
 		else if (!strcmp(argv[i], "--dump") && i + 1 < argc)
 			dump = argv[++i];
+		else if (bfs_parse_option(&opt, argv[i]))
+			continue;
 		else if (argv[i][0] == '-')
 			usage();
 		else
@@ -270,15 +270,17 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	struct shmex_book_params params = { .max_orders = QC_MAX_ORDERS, .max_levels = 0 };
+	struct shmex_book_params params = { .max_orders = QC_MAX_ORDERS,
+					    .flags = bfs_book_flags(&opt) };
 	struct qc_counts cnt = { 0, 0, 0 };
 	struct shmex_book *book = NULL;
 
 	if (dump) {
+		params.flags = 0;
 		if (shmex_book_create(&params, qc_sink, &cnt, &book) != 0)
 			return 1;
 		for (uint64_t i = 0; i < msgs; i++)
-			qc_exec(book, &f.cmd[i]);
+			bfs_exec(book, &f.cmd[i], f.cmd[i].id);
 		shmex_book_destroy(book);
 		f.expect_msgs = msgs;
 		f.expect_trades = cnt.trades;
@@ -299,7 +301,9 @@ int main(int argc, char **argv)
 	bb_machine_read(&m);
 	uint64_t *ticks = malloc(replays * nb * sizeof *ticks);
 	struct qc_ids ids = { malloc(QC_MAX_ORDERS * sizeof(uint64_t)), 0 };
-	if (!ticks || !ids.id) {
+	uint64_t *eid = bfs_ids(&f, msgs, &params);
+	uint64_t *map = calloc((size_t)f.max_id + 1, sizeof *map);
+	if (!ticks || !ids.id || !eid || !map) {
 		fprintf(stderr, "out of memory\n");
 		return 1;
 	}
@@ -317,12 +321,20 @@ int main(int argc, char **argv)
 		struct qc_counts before = cnt;
 		const struct bf_cmd *c = f.cmd;
 		uint64_t *t = ticks + r * nb;
-		for (uint64_t k = 0; k < nb; k++, c += batch) {
+		const int mapped = reuse && !opt.external_ids;
+		const uint64_t *e = eid;
+		for (uint64_t k = 0; k < nb; k++, c += batch, e += batch) {
 			uint64_t t0 = bb_tick_begin();
-			for (uint64_t j = 0; j < batch; j++)
-				qc_exec(book, &c[j]);
+			if (mapped)
+				for (uint64_t j = 0; j < batch; j++)
+					qc_exec_mapped(book, &c[j], map);
+			else
+				for (uint64_t j = 0; j < batch; j++)
+					bfs_exec(book, &c[j], e[j]);
 			t[k] = bb_tick_end() - t0;
 		}
+		if (mapped)
+			memset(map, 0, ((size_t)f.max_id + 1) * sizeof *map);
 		uint64_t tr = cnt.trades - before.trades, vol = cnt.volume - before.volume;
 		if (r == 0) {
 			trades0 = tr;
@@ -354,6 +366,7 @@ int main(int argc, char **argv)
 		bf_json_u64("replays", replays);
 		bf_json_u64("batch", batch);
 		bf_json_u64("max_orders", QC_MAX_ORDERS);
+		bf_json_str("book", bfs_describe(&opt));
 		bf_json_u64("trades_per_replay", trades0);
 		bf_json_u64("volume_per_replay", volume0);
 		bf_json_u64("rejects_per_replay", rejects0);
@@ -367,8 +380,9 @@ int main(int argc, char **argv)
 		printf("feed    : %s: %" PRIu64 " messages (%" PRIu64 " adds, %" PRIu64
 		       " cancels), largest id %" PRIu32 "\n",
 		       path, f.n, adds, f.n - adds, f.max_id);
-		printf("engine  : %s; max_orders %u (the contest's MAX_LIVE_ORDERS), max_levels 0\n",
-		       engine, QC_MAX_ORDERS);
+		printf("engine  : %s; max_orders %u (the contest's MAX_LIVE_ORDERS), max_levels 0;"
+		       " %s\n",
+		       engine, QC_MAX_ORDERS, bfs_describe(&opt));
 		printf("method  : %" PRIu64 " replays x %" PRIu64 " batches of %" PRIu64
 		       " messages; the last %" PRIu64 " messages are not run (score.c's loop)\n",
 		       replays, nb, batch, f.n - msgs);
@@ -379,6 +393,8 @@ int main(int argc, char **argv)
 		bf_print_stats("result", &s);
 	}
 	free(ticks);
+	free(eid);
+	free(map);
 	free(ids.id);
 	free(f.cmd);
 	return differ ? 1 : 0;

@@ -485,16 +485,19 @@ enum sx_match_end { SX_M_OPEN, SX_M_ENDED, SX_M_BUDGET, SX_M_LIMIT };
  * SX_M_ENDED if self-trade prevention ended it (already freed), SX_M_BUDGET
  * if its notional budget ran out, SX_M_LIMIT if it made max_matches matches
  * and would make another, SX_M_OPEN otherwise. */
-static enum sx_match_end sx_match(struct shmex_book *b, uint32_t idx, shmex_u128 budget)
+static SX_ALWAYS_INLINE enum sx_match_end sx_match_as(struct shmex_book *b, uint32_t idx,
+						       shmex_u128 budget, const int plain)
 {
 	struct sx_order *o = &b->orders[idx];
 	const int opp = o->side ^ 1;
-	const int stp = sx_stp_active(o) ? (o->bits & SX_OB_STP_MASK) : SHMEX_STP_NONE;
-	const int capped = budget != 0;
+	const int stp = !plain && sx_stp_active(o) ? (o->bits & SX_OB_STP_MASK) : SHMEX_STP_NONE;
+	const int capped = !plain && budget != 0;
 	uint32_t work_left = b->max_matches;
 	struct sx_level *l;
 
-	while (o->remaining > 0 && (l = b->best[opp]) != NULL && sx_crosses(o, l->price)) {
+	while (o->remaining > 0 && (l = b->best[opp]) != NULL &&
+	       (plain ? (o->side == SHMEX_BUY ? l->price <= o->price : l->price >= o->price)
+		      : sx_crosses(o, l->price))) {
 		const int64_t price = l->price;
 		/* Take orders from the head of this level until it empties or
 		 * the incoming order is done; the level's removal ends the loop. */
@@ -581,10 +584,11 @@ self_cancel:;
 
 /* Runs an accepted, active (not parked) order: FOK check, matching, then
  * rest or kill the remainder. */
-static void sx_execute(struct shmex_book *b, uint32_t idx, shmex_u128 budget)
+static SX_ALWAYS_INLINE void sx_execute_as(struct shmex_book *b, uint32_t idx,
+					    shmex_u128 budget, const int plain)
 {
 	struct sx_order *o = &b->orders[idx];
-	if (SX_UNLIKELY(o->tif == SHMEX_FOK)) {
+	if (!plain && SX_UNLIKELY(o->tif == SHMEX_FOK)) {
 		enum sx_fok_verdict v = b->max_matches == UINT32_MAX
 						? (sx_fok_fillable(b, o) ? SX_FOK_FILLS : SX_FOK_SHORT)
 						: sx_fok_simulate(b, o);
@@ -596,7 +600,7 @@ static void sx_execute(struct shmex_book *b, uint32_t idx, shmex_u128 budget)
 			return;
 		}
 	}
-	enum sx_match_end end = sx_match(b, idx, budget);
+	enum sx_match_end end = sx_match_as(b, idx, budget, plain);
 	if (end == SX_M_ENDED)
 		return;
 	if (o->remaining == 0) {
@@ -608,7 +612,7 @@ static void sx_execute(struct shmex_book *b, uint32_t idx, shmex_u128 budget)
 		reason = SHMEX_R_BUDGET;
 	else if (end == SX_M_LIMIT)
 		reason = SHMEX_R_MATCH_LIMIT;
-	else if (o->type == SHMEX_MARKET || o->tif == SHMEX_IOC || o->tif == SHMEX_FOK)
+	else if (!plain && (o->type == SHMEX_MARKET || o->tif == SHMEX_IOC || o->tif == SHMEX_FOK))
 		reason = SHMEX_R_IOC;
 	else if (sx_rest(b, idx) != 0)
 		reason = SHMEX_R_BOOK_FULL;
@@ -618,9 +622,22 @@ static void sx_execute(struct shmex_book *b, uint32_t idx, shmex_u128 budget)
 		sx_emit(b, SHMEX_EV_KILLED, reason, &copy, copy.price, copy.remaining, 0);
 		return;
 	}
-	if (o->tif == SHMEX_GTD && !sx_heap_has(&b->expiry, idx))
+	if (!plain && o->tif == SHMEX_GTD && !sx_heap_has(&b->expiry, idx))
 		sx_heap_push(&b->expiry, b->expire_at[idx], o->seq, idx);
 	sx_emit(b, SHMEX_EV_RESTED, SHMEX_R_NONE, o, o->price, o->remaining, o->remaining);
+}
+
+/* Any order: every type, tif and option. */
+static void sx_execute(struct shmex_book *b, uint32_t idx, shmex_u128 budget)
+{
+	sx_execute_as(b, idx, budget, 0);
+}
+
+/* A plain order (see sx_is_plain()): the same code with self-trade
+ * prevention, budgets, FOK, IOC and GTD compiled out. */
+static void sx_execute_plain(struct shmex_book *b, uint32_t idx)
+{
+	sx_execute_as(b, idx, 0, 1);
 }
 
 /* ---- stops ----------------------------------------------------------- */
@@ -797,9 +814,47 @@ static uint16_t sx_validate(const struct shmex_book *b, const struct shmex_order
 	return SHMEX_R_NONE;
 }
 
+/* The commonest order: a GTC LIMIT with no flags, no peak, no budget, a
+ * positive price and quantity and a valid side. Every validation step
+ * but the id and the free slot passes for it by construction (a trigger
+ * or expiry it carries means nothing to it). */
+static inline int sx_is_plain(const struct shmex_order *p)
+{
+	return (p->type | p->tif | p->stp | (p->side & ~1u) | p->flags) == 0 &&
+	       (p->display_qty | p->max_notional) == 0 && p->qty > 0 && p->price > 0;
+}
+
+/* shmex_book_submit() of a plain order that has a free slot and a new id. */
+static int sx_submit_plain(struct shmex_book *b, const struct shmex_order *p, uint32_t id_tag)
+{
+	uint32_t idx = sx_order_alloc(b);
+	struct sx_order *o = &b->orders[idx];
+	o->id = b->issue_ids ? sx_issued_id(b, idx) : p->id;
+	o->owner = p->owner;
+	o->price = p->price;
+	o->remaining = p->qty;
+	o->displayed = 0;
+	o->seq = b->next_seq++;
+	o->prev = o->next = o->level = SX_NIL;
+	o->side = p->side;
+	o->type = SHMEX_LIMIT;
+	o->tif = SHMEX_GTC;
+	o->bits = SX_OB_LIVE;
+	if (!b->issue_ids)
+		sx_itable_insert(&b->ids, id_tag, idx);
+	sx_emit(b, SHMEX_EV_ACCEPTED, SHMEX_R_NONE, o, o->price, p->qty, p->qty);
+	sx_execute_plain(b, idx);
+	sx_run_triggers(b);
+	return 0;
+}
+
 int shmex_book_submit(struct shmex_book *b, const struct shmex_order *p)
 {
 	const uint32_t id_tag = b->issue_ids ? 0 : sx_itable_tag(&b->ids, p->id);
+	if (SX_LIKELY(sx_is_plain(p)) &&
+	    (b->order_free != SX_NIL || b->order_fresh < b->max_orders) &&
+	    (b->issue_ids || sx_itable_find(&b->ids, p->id, id_tag, SX_ORDER_KEYS(b)) == SX_NIL))
+		return sx_submit_plain(b, p, id_tag);
 	uint16_t reason = sx_validate(b, p, id_tag);
 	if (SX_UNLIKELY(reason != SHMEX_R_NONE)) {
 		sx_emit_reject(b, reason, p->id, p->side, p->owner, p->price, p->qty);
