@@ -820,12 +820,19 @@ static uint16_t sx_validate(const struct shmex_book *b, const struct shmex_order
  * or expiry it carries means nothing to it). */
 static inline int sx_is_plain(const struct shmex_order *p)
 {
-	return (p->type | p->tif | p->stp | (p->side & ~1u) | p->flags) == 0 &&
-	       (p->display_qty | p->max_notional) == 0 && p->qty > 0 && p->price > 0;
+	/* One test per field, never a load across fields: a caller that has
+	 * just written the order field by field would otherwise stall on a
+	 * store-to-load forwarding failure. */
+#define SX_FIELD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED) /* a load of its own */
+	return SX_FIELD(p->type) == SHMEX_LIMIT && SX_FIELD(p->tif) == SHMEX_GTC &&
+	       SX_FIELD(p->side) <= SHMEX_SELL && SX_FIELD(p->stp) == SHMEX_STP_NONE &&
+	       SX_FIELD(p->flags) == 0 && p->display_qty == 0 && p->max_notional == 0 &&
+	       p->qty > 0 && p->price > 0;
+#undef SX_FIELD
 }
 
 /* shmex_book_submit() of a plain order that has a free slot and a new id. */
-static int sx_submit_plain(struct shmex_book *b, const struct shmex_order *p, uint32_t id_tag)
+static __attribute__((noinline)) int sx_submit_plain(struct shmex_book *b, const struct shmex_order *p, uint32_t id_tag)
 {
 	uint32_t idx = sx_order_alloc(b);
 	struct sx_order *o = &b->orders[idx];
@@ -848,13 +855,26 @@ static int sx_submit_plain(struct shmex_book *b, const struct shmex_order *p, ui
 	return 0;
 }
 
+static __attribute__((noinline)) int sx_submit_any(struct shmex_book *b,
+						    const struct shmex_order *p);
+
 int shmex_book_submit(struct shmex_book *b, const struct shmex_order *p)
 {
-	const uint32_t id_tag = b->issue_ids ? 0 : sx_itable_tag(&b->ids, p->id);
 	if (SX_LIKELY(sx_is_plain(p)) &&
-	    (b->order_free != SX_NIL || b->order_fresh < b->max_orders) &&
-	    (b->issue_ids || sx_itable_find(&b->ids, p->id, id_tag, SX_ORDER_KEYS(b)) == SX_NIL))
-		return sx_submit_plain(b, p, id_tag);
+	    (b->order_free != SX_NIL || b->order_fresh < b->max_orders)) {
+		if (b->issue_ids)
+			return sx_submit_plain(b, p, 0);
+		const uint32_t id_tag = sx_itable_tag(&b->ids, p->id);
+		if (sx_itable_find(&b->ids, p->id, id_tag, SX_ORDER_KEYS(b)) == SX_NIL)
+			return sx_submit_plain(b, p, id_tag);
+	}
+	return sx_submit_any(b, p);
+}
+
+/* Every other order, and every refusal. */
+static int sx_submit_any(struct shmex_book *b, const struct shmex_order *p)
+{
+	const uint32_t id_tag = b->issue_ids ? 0 : sx_itable_tag(&b->ids, p->id);
 	uint16_t reason = sx_validate(b, p, id_tag);
 	if (SX_UNLIKELY(reason != SHMEX_R_NONE)) {
 		sx_emit_reject(b, reason, p->id, p->side, p->owner, p->price, p->qty);
