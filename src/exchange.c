@@ -362,7 +362,7 @@ static uint16_t sx_prepare(struct shmex_exchange *ex, const struct sx_symbol *s,
 			return SHMEX_R_BUDGET;
 		plan->lock = r->quote_budget;
 	} else {
-		rc = sx_buy_reserve(s, 0, 0, r->price, r->qty, &plan->lock);
+		rc = sx_buy_reserve(s, 0, r->price, r->qty, &plan->lock);
 		if (rc != 0)
 			return sx_rc_reason(rc);
 	}
@@ -418,7 +418,7 @@ static void sx_order_fill(struct shmex_exchange *ex, struct sx_order *o,
 	o->clid_indexed = 0;
 	o->trades = 0;
 	o->notional = 0;
-	o->wnum = 0;
+	o->wrem = 0;
 	o->trigger = r->trigger_price;
 	o->expire_at = r->expire_at;
 	o->created = ex->now;
@@ -580,7 +580,7 @@ int shmex_exchange_amend(struct shmex_exchange *ex, uint32_t user, uint64_t orde
 	if (o->side == SHMEX_SELL) {
 		need = base;
 	} else {
-		int rc = sx_buy_reserve(s, o->wnum, o->settled, new_price, new_qty, &need);
+		int rc = sx_buy_reserve(s, o->wrem, new_price, new_qty, &need);
 		if (rc != 0)
 			return sx_refuse(ack, o, order_id, 0, sx_rc_reason(rc));
 	}

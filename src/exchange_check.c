@@ -60,6 +60,9 @@ static int sx_check_order(const struct shmex_exchange *ex, const struct sx_order
 	if (o->remaining <= 0)
 		return sx_violation(msg, cap, "order %llu: live with remaining %" PRId64, id,
 				    o->remaining);
+	if (o->wrem < 0 || o->wrem >= s->den)
+		return sx_violation(msg, cap, "order %llu: settlement remainder %" PRId64
+				    " outside [0, %" PRId64 ")", id, o->wrem, s->den);
 	if (shmex_book_order(s->book, o->id, &info) != 0)
 		return sx_violation(msg, cap, "order %llu: live but not in its book", id);
 	if (info.remaining != o->remaining || info.owner != o->user || info.side != o->side ||
@@ -75,7 +78,7 @@ static int sx_check_order(const struct shmex_exchange *ex, const struct sx_order
 		expect = o->remaining * s->p.lot_size;
 	} else if (o->budget_mode) {
 		expect = o->budget - o->settled;
-	} else if (sx_buy_reserve(s, o->wnum, o->settled, o->price, o->remaining, &expect) != 0) {
+	} else if (sx_buy_reserve(s, o->wrem, o->price, o->remaining, &expect) != 0) {
 		return sx_violation(msg, cap, "order %llu: reservation overflows", id);
 	}
 	if (o->reserved != expect)

@@ -76,12 +76,17 @@ enum {
 
 /* An order record: three cache lines; what a cancel touches lies in the
  * first two. Settlement state (cumulative, for rounding once per order):
- * notional = sum p*q (tick-lots); wnum = sum p*q*(1e6 +/- fee rate), + for a
- * buyer, - for a seller; settled = ceil(wnum*kn/den) paid (buyer) or
- * floor(wnum*kn/den) received (seller); gross = ceil/floor(notional*kn/kd).
- * settled and gross are kept modulo 2^64: an order may trade more than an
- * asset's supply over its life. A buy's settled never wraps (it is at most
- * its total, checked to fit at entry and amend). */
+ * notional = N = sum p*q (tick-lots, < 2^126: the order fills at most
+ * INT64_MAX lots); W = sum p*q*(1e6 +/- fee rate), + for a buyer, - for a
+ * seller, which is not kept: it grows without bound (the same units may
+ * trade with the order again and again), so W*kn is kept as its quotient
+ * and remainder by den, the quotient folded into settled and only the
+ * remainder wrem (< den) carried. settled = ceil(W*kn/den) paid (buyer) or
+ * floor(W*kn/den) received (seller); gross = ceil/floor(N*kn/kd). settled
+ * and gross are kept modulo 2^64; a fill moves the difference of two
+ * totals, which is exact (docs/ARCHITECTURE.md, "Money flow"). A buy's
+ * settled never wraps (it is at most its total, checked to fit at entry and
+ * amend). */
 struct sx_order {
 	/* line 1: every event on the order */
 	uint64_t id;
@@ -103,12 +108,14 @@ struct sx_order {
 	uint8_t clid_indexed;  /* client id is in the index */
 	uint32_t trades;
 	/* line 3: fills and queries */
-	shmex_i128 notional, wnum;
+	shmex_i128 notional;
+	int64_t wrem;          /* W*kn mod den (see above) */
 	int64_t trigger, expire_at, created;
 	union {
 		int64_t display; /* iceberg peak (limit types) */
 		int64_t budget;  /* quote budget (budget market buys) */
 	};
+	uint64_t pad_;
 };
 _Static_assert(sizeof(struct sx_order) == 3 * SX_CACHE_LINE, "order record: three lines");
 
@@ -243,21 +250,26 @@ int sx_band_ok(const struct sx_symbol *s, int64_t price);
 /* Quote value of @n tick-lots (or any 128-bit count of them), rounded
  * down or up; SHMEX_E_OVERFLOW if it does not fit int64. */
 int sx_value(const struct sx_symbol *s, shmex_i128 n, int round_up, int64_t *out);
-/* Buy reservation of an order with cumulative wnum and settled, at price
- * @price for @remaining more lots: ceil((wnum + price*remaining*(1e6+rmax))
- * * kn / den) - settled. */
-int sx_buy_reserve(const struct sx_symbol *s, shmex_i128 wnum, int64_t settled, int64_t price,
-		   int64_t remaining, int64_t *out);
+/* Buy reservation of an order whose settlement carries @wrem (struct
+ * sx_order), at price @price for @remaining more lots: what its total could
+ * still grow by, ceil((wrem + price*remaining*(1e6+rmax)*kn) / den) minus
+ * the unit that rounding up has already taken when wrem > 0. */
+int sx_buy_reserve(const struct sx_symbol *s, int64_t wrem, int64_t price, int64_t remaining,
+		   int64_t *out);
 /* Largest max_notional (tick-lots) a budget of @budget quote minor units
  * pays for, taker fee included. */
 int sx_budget_ticklots(const struct sx_symbol *s, int64_t budget, int64_t *out);
 /* ceil or floor of num * kn / d, num >= 0; SHMEX_E_OVERFLOW if it does not fit. */
 int sx_scale(shmex_i128 num, int64_t kn, const struct sx_divisor *d, int round_up, int64_t *out);
-/* The same modulo 2^64, for an order's cumulative totals (settled, gross),
- * which may outgrow int64 while every difference between two of them that
- * a fill moves fits; SHMEX_E_OVERFLOW only if num * kn does not fit 128 bits. */
-int sx_scale_total(shmex_i128 num, int64_t kn, const struct sx_divisor *d, int round_up,
-		   uint64_t *out);
+/* x = *q * d + *r, 0 <= *r < d, for x >= 0. */
+void sx_divmod(shmex_i128 x, const struct sx_divisor *d, shmex_i128 *q, uint64_t *r);
+/* Settles @n more tick-lots of order @o at fee rate @rate (ppm, signed, +
+ * for a buyer's fee): advances its totals and returns what it pays (buyer)
+ * or receives (seller) for them, and the change of its rounded gross value.
+ * SHMEX_E_OVERFLOW (nothing changed) only if one fill's amount does not
+ * fit int64, which the reservations rule out. */
+int sx_accrue(const struct sx_symbol *s, struct sx_order *o, shmex_i128 n, int32_t rate,
+	      int64_t *d_settled, int64_t *d_gross);
 void sx_divisor_init(struct sx_divisor *dv, int64_t d);
 
 #endif /* SX_EXCHANGE_INTERNAL_H */

@@ -36,7 +36,10 @@
  *  - No supply exceeds INT64_MAX, so no balance and no amount moved
  *    overflows. An order's lifetime totals (quote settled, fees) can: the
  *    same units may come back to trade with it again. They are kept modulo
- *    2^64 (exact below INT64_MAX); every fill still settles exactly.
+ *    2^64 (exact below INT64_MAX); every fill still settles exactly. The
+ *    exact sums behind the rounding are never kept whole (they would pass
+ *    2^127): each order carries only the remainder of its rounding, so its
+ *    state stays bounded however long it lives and however much it trades.
  *
  * Every event (deposit, withdrawal, each book event, each new order the
  * exchange rejects, each administrative change) takes the next number of one

@@ -1567,6 +1567,91 @@ static void test_budget_buy_taker_rebate_value_beyond_int64(void **state)
 	fx_free(f);
 }
 
+/* Issue 6.1: an order's lifetime totals (W = sum of price * qty * (10^6 +/-
+ * fee)) pass 2^127 while every fill is small: the same units come back to
+ * trade with a long-lived order again and again. Every fill must still
+ * settle exactly. ETH with 18 decimals, a 0-decimal quote: kd = 10^12. */
+static void test_lifetime_totals_beyond_128_bits(void **state)
+{
+	(void)state;
+	struct shmex_exchange_config c = fx_config();
+	c.max_assets = 6;
+	struct fx *f = calloc(1, sizeof *f);
+	assert_non_null(f);
+	assert_int_equal(shmex_exchange_create(&c, &f->ex), 0);
+	fx_assets(f);
+	struct shmex_asset_params pts_p = {.code = "PTS", .decimals = 0};
+	struct shmex_asset_params eth_p = {.code = "ETH18", .decimals = 18};
+	uint32_t pts, eth;
+	assert_int_equal(shmex_exchange_add_asset(f->ex, &pts_p, &pts), 0);
+	assert_int_equal(shmex_exchange_add_asset(f->ex, &eth_p, &eth), 0);
+	/* tick 10^6 PTS per 10^18 wei, lot 1 wei: a tick-lot is 10^-12 PTS. */
+	struct shmex_symbol_params p = sym_params("ETH/PTS", 1000000, 1, 0, 0);
+	p.base = eth;
+	p.quote = pts;
+	f->sym = add_symbol(f, &p);
+	/* The same with a 0.1 % maker rebate (seller) and taker fee (buyer). */
+	struct shmex_symbol_params pr = sym_params("ETH/PTSr", 1000000, 1, -1000, 1000);
+	pr.base = eth;
+	pr.quote = pts;
+	uint32_t sym_r = add_symbol(f, &pr);
+	uint32_t b = f->u[1], s = f->u[2];
+
+	/* The reproducer: fills worth 9 * 10^18 PTS; W grows by 9 * 10^36 a
+	 * fill and passes 2^127 at fill 19. */
+	const int64_t nine = 9000000000000000000;
+	deposit(f, s, eth, 1000000000000000000);
+	uint64_t ask = limit(f, s, SHMEX_SELL, nine, 100000000000000);
+	for (int i = 1; i <= 30; i++) {
+		deposit(f, b, pts, nine);
+		struct shmex_order_request r = req(b, f->sym, SHMEX_BUY, SHMEX_LIMIT, SHMEX_IOC, nine,
+						   1000000000000);
+		uint64_t bid = submit_ok(f, &r);
+		assert_int_equal(order(f, bid).status, SHMEX_OS_FILLED);
+		assert_true(order(f, bid).quote_settled == nine);
+		expect_bal(f, b, pts, 0, 0);
+		expect_bal(f, s, pts, nine, 0);
+		struct shmex_order_state so = order(f, ask);
+		assert_true(so.remaining == 100000000000000 - i * INT64_C(1000000000000));
+		assert_true((uint64_t)so.quote_settled == (uint64_t)nine * (uint64_t)i);
+		assert_int_equal(shmex_exchange_withdraw(f->ex, s, pts, nine, 0, NULL), 0);
+	}
+	expect_bal(f, SHMEX_FEE_ACCOUNT, pts, 0, 0);
+
+	/* With fees and rounding: one fill's W = P * Q * 1001000 = a * 10^18 +
+	 * rem. Each buyer pays ceil = a + (rem > 0); after n fills the seller
+	 * has received floor(n * W / 10^18) = n * a + floor(n * rem / 10^18). */
+	const int64_t P = 8000000000000012345, Q = 999999999993;
+	const shmex_i128 w1 = (shmex_i128)P * Q * 1001000, e18 = (shmex_i128)1000000000000000000;
+	const int64_t a = (int64_t)(w1 / e18), rem = (int64_t)(w1 % e18);
+	assert_true(rem != 0);
+	deposit(f, s, eth, Q * 30);
+	uint64_t ask_r = 0;
+	{
+		struct shmex_order_request r = req(s, sym_r, SHMEX_SELL, SHMEX_LIMIT, SHMEX_GTC, P,
+						   Q * 30);
+		ask_r = submit_ok(f, &r);
+	}
+	int64_t fees = 0;
+	for (int64_t n = 1; n <= 30; n++) {
+		const int64_t paid = a + 1;
+		const int64_t got = a + (int64_t)((n * (shmex_i128)rem) / e18 -
+						  ((n - 1) * (shmex_i128)rem) / e18);
+		deposit(f, b, pts, paid);
+		struct shmex_order_request r = req(b, sym_r, SHMEX_BUY, SHMEX_LIMIT, SHMEX_IOC, P, Q);
+		uint64_t bid = submit_ok(f, &r);
+		assert_int_equal(order(f, bid).status, SHMEX_OS_FILLED);
+		assert_true(order(f, bid).quote_settled == paid);
+		expect_bal(f, b, pts, 0, 0);
+		expect_bal(f, s, pts, got, 0);
+		fees += paid - got;
+		expect_bal(f, SHMEX_FEE_ACCOUNT, pts, fees, 0);
+		assert_int_equal(shmex_exchange_withdraw(f->ex, s, pts, got, 0, NULL), 0);
+	}
+	assert_int_equal(order(f, ask_r).status, SHMEX_OS_FILLED);
+	fx_free(f);
+}
+
 /* A cancel or amend refused with the order known acks the order's status,
  * not "new"; one the book refused acks the number of its REJECTED event. */
 static void test_refused_amend_ack(void **state)
@@ -1776,12 +1861,14 @@ static void test_scale_matches_exact_division(void **state)
 					assert_int_equal(rc, 0);
 					assert_true(got == (int64_t)q);
 				}
-				/* The order totals' variant: the same modulo 2^64. */
-				uint64_t total = 0;
-				rc = sx_scale_total(num, kn, &dv, up, &total);
-				assert_int_equal(rc, ovf ? SHMEX_E_OVERFLOW : 0);
-				if (!ovf)
-					assert_true(total == (uint64_t)q);
+				/* The quotient and remainder under it. */
+				if (!ovf) {
+					shmex_i128 dq;
+					uint64_t dr;
+					sx_divmod(p, &dv, &dq, &dr);
+					assert_true(dq == p / divisors[di]);
+					assert_true((shmex_i128)dr == p % divisors[di]);
+				}
 			}
 		}
 	}
@@ -1836,6 +1923,7 @@ int main(void)
 		cmocka_unit_test(test_clock_extremes),
 		cmocka_unit_test(test_order_proceeds_beyond_int64),
 		cmocka_unit_test(test_budget_buy_taker_rebate_value_beyond_int64),
+		cmocka_unit_test(test_lifetime_totals_beyond_128_bits),
 		cmocka_unit_test(test_refused_amend_ack),
 		cmocka_unit_test(test_amend_quantity_overflow),
 		cmocka_unit_test(test_order_records_exhausted),
