@@ -62,6 +62,7 @@ static void sx_finish(struct shmex_exchange *ex, struct sx_symbol *s, struct sx_
 {
 	sx_adjust(ex, s, o, -o->reserved);
 	o->state = SX_OS_ENDED;
+	o->parked = 0; /* an ended stop waits for nothing */
 	ex->live_count--;
 	ex->users[o->user].open_orders--;
 	s->open_orders--;

@@ -253,7 +253,7 @@ struct shmex_order_state {
 	uint8_t side, type, tif, stp; /**< as requested */
 	uint8_t status;               /**< enum shmex_order_status */
 	uint8_t live;                 /**< 1 while resting or parked */
-	uint8_t parked;               /**< stop waiting for its trigger */
+	uint8_t parked;               /**< stop waiting for its trigger (0 once ended) */
 	uint8_t pad;
 	uint16_t reason;              /**< last reject / end reason */
 	uint16_t pad2;

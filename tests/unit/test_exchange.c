@@ -1220,6 +1220,42 @@ static void test_stop_reserves_at_entry(void **state)
 	fx_free(f);
 }
 
+/* Issue 6.4: a stop that ended before it triggered (cancelled, expired,
+ * mass cancelled) no longer waits for anything: parked is 0. */
+static void test_ended_stop_not_parked(void **state)
+{
+	(void)state;
+	struct fx *f = fx_coarse(0, 0);
+	uint32_t s = f->u[2];
+	deposit(f, s, BTC, 30000000);
+	struct shmex_order_request r = req(s, f->sym, SHMEX_SELL, SHMEX_STOP_MARKET, SHMEX_IOC, 0, 7);
+	r.trigger_price = 53;
+	uint64_t id = submit_ok(f, &r);
+	assert_true(order(f, id).parked);
+	assert_int_equal(shmex_exchange_cancel(f->ex, s, id, NULL), 0);
+	struct shmex_order_state o = order(f, id);
+	assert_int_equal(o.status, SHMEX_OS_CANCELLED);
+	assert_int_equal(o.live, 0);
+	assert_int_equal(o.parked, 0);
+	/* Expiry and mass cancel of a parked stop likewise. */
+	r = req(s, f->sym, SHMEX_SELL, SHMEX_STOP_LIMIT, SHMEX_GTD, 50, 7);
+	r.trigger_price = 53;
+	r.expire_at = shmex_exchange_now(f->ex) + 10;
+	uint64_t gtd = submit_ok(f, &r);
+	r = req(s, f->sym, SHMEX_SELL, SHMEX_STOP_LIMIT, SHMEX_GTC, 50, 7);
+	r.trigger_price = 53;
+	uint64_t gtc = submit_ok(f, &r);
+	assert_true(order(f, gtd).parked && order(f, gtc).parked);
+	assert_int_equal(shmex_exchange_advance(f->ex, shmex_exchange_now(f->ex) + 10), 1);
+	assert_int_equal(order(f, gtd).status, SHMEX_OS_EXPIRED);
+	assert_int_equal(order(f, gtd).parked, 0);
+	assert_int_equal(shmex_exchange_mass_cancel(f->ex, s, SHMEX_ALL_SYMBOLS, NULL), 0);
+	assert_int_equal(order(f, gtc).status, SHMEX_OS_CANCELLED);
+	assert_int_equal(order(f, gtc).parked, 0);
+	expect_bal(f, s, BTC, 30000000, 0);
+	fx_free(f);
+}
+
 static void test_iceberg(void **state)
 {
 	(void)state;
@@ -1914,6 +1950,7 @@ int main(void)
 		cmocka_unit_test(test_mass_cancel),
 		cmocka_unit_test(test_gtd_expiry_releases),
 		cmocka_unit_test(test_stop_reserves_at_entry),
+		cmocka_unit_test(test_ended_stop_not_parked),
 		cmocka_unit_test(test_iceberg),
 		cmocka_unit_test(test_amend_up_down),
 		cmocka_unit_test(test_amend_with_fees_and_partial_fill),

@@ -441,7 +441,7 @@ static void cmd_cancel(struct sim *s)
 		sim_fail(s, "cancel of live order %" PRIu64 ": rc %d", o.order_id, rc);
 	struct shmex_order_state after;
 	assert_int_equal(shmex_exchange_order(s->ex, o.order_id, &after), 0);
-	if (after.live || after.reserved != 0 || after.status != SHMEX_OS_CANCELLED)
+	if (after.live || after.parked || after.reserved != 0 || after.status != SHMEX_OS_CANCELLED)
 		sim_fail(s, "cancelled order %" PRIu64 " still live or reserving", o.order_id);
 }
 
@@ -640,6 +640,8 @@ static void verify_reports(struct sim *s)
 				 id, o.filled, o.status, fills[id], last_status[id]);
 		if (o.filled + o.remaining + o.cancelled != o.qty)
 			sim_fail(s, "order %" PRIu64 ": quantities do not add up", id);
+		if (!o.live && o.parked)
+			sim_fail(s, "order %" PRIu64 ": ended but still parked", id);
 		/* The money model, computed here without the exchange's code:
 		 * value = price * qty * tick * lot / 10^decimals quote minor units;
 		 * a buy order pays ceil(sum value * (1 + its fee)), a sell order
