@@ -339,18 +339,22 @@ static uint16_t sx_prepare(struct shmex_exchange *ex, const struct sx_symbol *s,
 			   : r->type == SHMEX_STOP_MARKET ? SHMEX_STOP_LIMIT : SHMEX_TAKE_PROFIT_LIMIT;
 	plan->budget_mode = r->quote_budget > 0;
 
-	int64_t value = 0, base;
+	int64_t base;
 	int rc;
 	if (__builtin_mul_overflow(r->qty, s->p.lot_size, &base))
 		return SHMEX_R_OVERFLOW;
-	/* A buy's value overflowing is caught by its reservation; a sell's
-	 * cannot hurt (no buyer can pay more than the supply). */
-	if (s->p.max_notional && r->price > 0) {
-		rc = sx_value(s, (shmex_i128)r->price * r->qty, 1, &value);
-		if (rc != 0)
-			return SHMEX_R_OVERFLOW;
-		if (value > s->p.max_notional)
-			return SHMEX_R_RISK;
+	if (s->p.max_notional) {
+		uint16_t why;
+		if (r->side == SHMEX_BUY || r->price > 0)
+			why = sx_notional_check(s, r->side, !stop, r->price, r->qty);
+		else if (r->type == SHMEX_MARKET && r->tif == SHMEX_IOC)
+			why = (bo->max_notional = s->max_ticklots) > 0 ? SHMEX_R_NONE : SHMEX_R_RISK;
+		else if (r->type == SHMEX_MARKET) /* FOK: at the best bid */
+			why = sx_notional_check(s, r->side, 1, 0, r->qty);
+		else /* stop / take-profit market: its bids are not known before it triggers */
+			why = SHMEX_R_RISK;
+		if (why != SHMEX_R_NONE)
+			return why;
 	}
 	if (r->side == SHMEX_SELL) {
 		plan->lock = base;
@@ -360,6 +364,12 @@ static uint16_t sx_prepare(struct shmex_exchange *ex, const struct sx_symbol *s,
 		if (sx_budget_ticklots(s, r->quote_budget, &bo->max_notional) != 0 ||
 		    bo->max_notional == 0)
 			return SHMEX_R_BUDGET;
+		/* A taker rebate buys more value than the budget. */
+		if (s->p.max_notional && bo->max_notional > s->max_ticklots) {
+			if (s->max_ticklots == 0)
+				return SHMEX_R_RISK;
+			bo->max_notional = s->max_ticklots;
+		}
 		plan->lock = r->quote_budget;
 	} else {
 		rc = sx_buy_reserve(s, 0, r->price, r->qty, &plan->lock);
@@ -570,13 +580,13 @@ int shmex_exchange_amend(struct shmex_exchange *ex, uint32_t user, uint64_t orde
 
 	/* The order's quantity becomes filled + new_qty (cancelled is 0 while
 	 * it lives): it must fit too. */
-	int64_t value = 0, need, base, qty;
+	int64_t need, base, qty;
 	if (__builtin_mul_overflow(new_qty, s->p.lot_size, &base) ||
-	    __builtin_add_overflow(o->filled, new_qty, &qty) ||
-	    (s->p.max_notional && sx_value(s, (shmex_i128)new_price * new_qty, 1, &value) != 0))
+	    __builtin_add_overflow(o->filled, new_qty, &qty))
 		return sx_refuse(ack, o, order_id, 0, SHMEX_R_OVERFLOW);
-	if (s->p.max_notional && value > s->p.max_notional)
-		return sx_refuse(ack, o, order_id, 0, SHMEX_R_RISK);
+	uint16_t why = sx_notional_check(s, o->side, 1, new_price, new_qty);
+	if (why != SHMEX_R_NONE)
+		return sx_refuse(ack, o, order_id, 0, why);
 	if (o->side == SHMEX_SELL) {
 		need = base;
 	} else {

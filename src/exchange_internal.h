@@ -49,6 +49,9 @@ struct sx_symbol {
 	struct sx_divisor kd_div, den_div;
 	int32_t rmax;          /* max(maker, taker, 0): a buy's worst fee rate */
 	int32_t pad;
+	/* Most tick-lots within max_notional, floor(max_notional * kd / kn):
+	 * the book budget of a market IOC sell (0: no limit, or none fits). */
+	int64_t max_ticklots;
 };
 
 struct sx_user {
@@ -244,6 +247,12 @@ void sx_clid_erase(struct shmex_exchange *ex, uint32_t user, uint64_t client_id)
 int sx_rate_take(struct sx_user *u, int64_t now);
 /* Whether @price lies in @s's band (always, if no band or no reference). */
 int sx_band_ok(const struct sx_symbol *s, int64_t price);
+/* @qty lots at @price (ticks) against @s's max_notional: SHMEX_R_NONE if
+ * within (or no limit), SHMEX_R_RISK if over, SHMEX_R_OVERFLOW if the value
+ * does not fit int64. A sell that matches now (@trades_now) is measured at
+ * the best bid when that is higher than its price (0 for a market sell). */
+uint16_t sx_notional_check(const struct sx_symbol *s, int side, int trades_now, int64_t price,
+			   int64_t qty);
 
 /* ---- exchange_money.c: the money model, exact ---------------------- */
 

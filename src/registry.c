@@ -118,6 +118,8 @@ int shmex_exchange_add_symbol(struct shmex_exchange *ex, const struct shmex_symb
 	s->den = kd * SHMEX_FEE_ONE; /* <= 10^18 */
 	sx_divisor_init(&s->kd_div, s->kd);
 	sx_divisor_init(&s->den_div, s->den);
+	shmex_i128 most = (shmex_i128)p->max_notional * kd / kn; /* < 2^103 */
+	s->max_ticklots = most > INT64_MAX ? INT64_MAX : (int64_t)most;
 	s->rmax = p->maker_fee_ppm > p->taker_fee_ppm ? p->maker_fee_ppm : p->taker_fee_ppm;
 	if (s->rmax < 0)
 		s->rmax = 0;

@@ -1,6 +1,6 @@
 /*
  * Pre-trade risk primitives: the per-user order rate limiter (a token bucket
- * on the injected clock) and the per-symbol price band. The order checks
+ * on the injected clock), the per-symbol price band and order value limit. The order checks
  * that use them, in their documented order, are in exchange.c.
  */
 #include "exchange_internal.h"
@@ -37,4 +37,22 @@ int sx_band_ok(const struct sx_symbol *s, int64_t price)
 	if (dist < 0)
 		dist = -dist;
 	return dist * SHMEX_FEE_ONE <= (shmex_i128)ref * s->p.band_ppm;
+}
+
+uint16_t sx_notional_check(const struct sx_symbol *s, int side, int trades_now, int64_t price,
+			   int64_t qty)
+{
+	int64_t bid, value;
+
+	if (s->p.max_notional == 0)
+		return SHMEX_R_NONE;
+	/* A buy trades at or below its price. A sell trades at the bids, at
+	 * or above its price: at most the best bid while it matches on entry,
+	 * and then its own price once it rests (the book is not crossed). */
+	if (side == SHMEX_SELL && trades_now && shmex_book_best(s->book, SHMEX_BUY, &bid) &&
+	    bid > price)
+		price = bid;
+	if (sx_value(s, (shmex_i128)price * qty, 1, &value) != 0)
+		return SHMEX_R_OVERFLOW;
+	return value > s->p.max_notional ? SHMEX_R_RISK : SHMEX_R_NONE;
 }

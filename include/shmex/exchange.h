@@ -192,7 +192,19 @@ struct shmex_symbol_params {
 	int64_t lot_size;          /**< base minor units per lot, > 0 */
 	int64_t min_qty;           /**< lots per order, >= 1 (0 means 1) */
 	int64_t max_qty;           /**< lots per order (0: no limit) */
-	int64_t max_notional;      /**< quote minor units per order (0: no limit) */
+	/** Most quote minor units one order may trade (0: no limit), checked
+	 *  at entry and amend (RISK): a buy at its price (a budget buy: its
+	 *  budget, and its book budget is capped at the limit, as a taker
+	 *  rebate buys more value than the budget), a sell at the higher of its
+	 *  price and the best bid, which is where it trades while it matches
+	 *  on entry. A market IOC sell without a
+	 *  protection price gets it as a book budget: it stops filling there
+	 *  and the rest is killed (SHMEX_R_BUDGET); a market FOK sell is
+	 *  measured at the best bid; a stop- or take-profit-market sell needs a
+	 *  protection price (its bids are not known before it triggers). A
+	 *  stop or take-profit sell is measured at its price: once triggered
+	 *  it may trade at higher bids (the book has no cap for it). */
+	int64_t max_notional;
 	int64_t ref_price;         /**< band reference (ticks) until the first trade (0: none) */
 	uint32_t band_ppm;         /**< price band: |price - ref| <= ref * band_ppm / 10^6 (0: off) */
 	int32_t maker_fee_ppm;     /**< may be negative (rebate): >= -taker_fee_ppm */
@@ -411,8 +423,11 @@ int shmex_exchange_supply(const struct shmex_exchange *ex, uint32_t asset, int64
  *  6. price band (PRICE_BAND): every price the order carries (limit,
  *     protection, trigger) within band_ppm of the last trade price, or of the
  *     reference price before the first trade;
- *  7. order value over max_notional (RISK), arithmetic overflow (OVERFLOW),
- *     a budget too small for one tick-lot (BUDGET);
+ *  7. order value over max_notional (RISK; see struct shmex_symbol_params:
+ *     a sell is measured at the best bid if that is higher than its price,
+ *     a stop-market sell without a protection price is refused there),
+ *     arithmetic overflow (OVERFLOW), a budget too small for one tick-lot
+ *     (BUDGET);
  *  8. open orders of the user at its limit (MAX_OPEN_ORDERS);
  *  9. funds (NO_FUNDS): a buy locks ceil(price * qty * k * (1 + max(maker,
  *     taker, 0) fee)) quote, a budget market buy its budget; a sell locks
@@ -450,8 +465,9 @@ int shmex_exchange_cancel(struct shmex_exchange *ex, uint32_t user, uint64_t ord
  * user's (UNKNOWN_ORDER), halted, rate, quantity (BAD_QTY: <= 0 or above
  * max_qty), price (BAD_PRICE), a parked stop (BAD_OPTION), band,
  * overflow (OVERFLOW: new_qty lots of base, filled + new_qty, or the value
- * beyond int64), notional (RISK), funds (NO_FUNDS; OVERFLOW if the new
- * reservation does not fit), then the book (POST_ONLY).
+ * beyond int64), notional (RISK: new_price * new_qty, a sell at the best bid
+ * if higher), funds (NO_FUNDS; OVERFLOW if the new reservation does not
+ * fit), then the book (POST_ONLY).
  * @return 0 or the negative code of the reason, as shmex_exchange_submit().
  */
 int shmex_exchange_amend(struct shmex_exchange *ex, uint32_t user, uint64_t order_id,

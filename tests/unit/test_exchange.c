@@ -1081,6 +1081,105 @@ static void test_quantity_notional_open_order_limits(void **state)
 	fx_free(f);
 }
 
+/* Issue 6.2: max_notional bounds what a sell can trade, not only what its
+ * price says. A sell trades at the bids, at or above its price: it is
+ * measured at the better of its price and the best bid; a market IOC sell
+ * without a price is stopped at the limit (the book's budget); a sell whose
+ * value cannot be bounded before it trades (stop-market without a
+ * protection price) is refused. tick 0.01 USD, lot 0.01 BTC: a tick-lot is
+ * 1/100 cent; max_notional 10.00 USD. */
+static void test_max_notional_sells(void **state)
+{
+	(void)state;
+	struct shmex_symbol_params p = sym_params("N/USD", 1, 1000000, 0, 0);
+	p.max_notional = 1000;
+	struct shmex_exchange_config c = fx_config();
+	struct fx *f = fx_make(&c, p);
+	uint32_t b = f->u[1], s = f->u[2];
+	deposit(f, b, USD, 2000);
+	for (int i = 0; i < 20; i++) /* 20 bids of 10 lots at 1000: 1.00 USD each */
+		limit(f, b, SHMEX_BUY, 1000, 10);
+	deposit(f, s, BTC, 200000000);
+
+	/* Worth 20.00 USD at its price: refused, as before. */
+	struct shmex_order_request r = req(s, f->sym, SHMEX_SELL, SHMEX_LIMIT, SHMEX_GTC, 1000, 200);
+	submit_rejected(f, &r, SHMEX_E_RISK, SHMEX_R_RISK);
+	/* Worth 0.02 USD at its price, 20.00 at the bids it would hit. */
+	r = req(s, f->sym, SHMEX_SELL, SHMEX_LIMIT, SHMEX_IOC, 1, 200);
+	submit_rejected(f, &r, SHMEX_E_RISK, SHMEX_R_RISK);
+	/* A market FOK sell is measured at the best bid. */
+	r = req(s, f->sym, SHMEX_SELL, SHMEX_MARKET, SHMEX_FOK, 0, 200);
+	submit_rejected(f, &r, SHMEX_E_RISK, SHMEX_R_RISK);
+	/* A stop-market sell without a protection price: its bids are not
+	 * known until it triggers. With one, it is a stop-limit there. */
+	r = req(s, f->sym, SHMEX_SELL, SHMEX_STOP_MARKET, SHMEX_IOC, 0, 1);
+	r.trigger_price = 900;
+	submit_rejected(f, &r, SHMEX_E_RISK, SHMEX_R_RISK);
+	r.type = SHMEX_TAKE_PROFIT_MARKET;
+	r.trigger_price = 1100;
+	submit_rejected(f, &r, SHMEX_E_RISK, SHMEX_R_RISK);
+	r.price = 900;
+	uint64_t tp = submit_ok(f, &r);
+	assert_int_equal(shmex_exchange_cancel(f->ex, s, tp, NULL), 0);
+	/* An amend that makes a resting sell cross is measured at the bids:
+	 * 150 lots at 1 tick hit bids worth 15.00 USD. */
+	uint64_t ask = limit(f, s, SHMEX_SELL, 2000, 5);
+	assert_int_equal(shmex_exchange_amend(f->ex, s, ask, 1, 150, NULL), SHMEX_E_RISK);
+	assert_int_equal(order(f, ask).remaining, 5);
+	assert_int_equal(shmex_exchange_cancel(f->ex, s, ask, NULL), 0);
+	expect_bal(f, s, USD, 0, 0);
+	expect_bal(f, s, BTC, 200000000, 0);
+
+	/* A market IOC sell of 200 lots stops at 10.00 USD: 100 lots, the
+	 * rest killed (BUDGET). */
+	r = req(s, f->sym, SHMEX_SELL, SHMEX_MARKET, SHMEX_IOC, 0, 200);
+	uint64_t id = submit_ok(f, &r);
+	struct shmex_order_state o = order(f, id);
+	assert_int_equal(o.filled, 100);
+	assert_int_equal(o.status, SHMEX_OS_CANCELLED);
+	assert_int_equal(o.reason, SHMEX_R_BUDGET);
+	assert_int_equal(o.quote_settled, 1000);
+	expect_bal(f, s, USD, 1000, 0);
+	expect_bal(f, s, BTC, 100000000, 0);
+	/* Within the limit at the bids: accepted and filled. */
+	r = req(s, f->sym, SHMEX_SELL, SHMEX_MARKET, SHMEX_FOK, 0, 10);
+	assert_int_equal(order(f, submit_ok(f, &r)).filled, 10);
+	r = req(s, f->sym, SHMEX_SELL, SHMEX_LIMIT, SHMEX_IOC, 1, 90);
+	assert_int_equal(order(f, submit_ok(f, &r)).filled, 90);
+	expect_bal(f, s, USD, 2000, 0);
+	expect_bal(f, b, BTC, 200000000, 0);
+	/* No bid left: a market IOC sell finds nothing; a limit sell is
+	 * measured at its price again. */
+	deposit(f, s, BTC, 100000000);
+	r = req(s, f->sym, SHMEX_SELL, SHMEX_MARKET, SHMEX_IOC, 0, 100);
+	o = order(f, submit_ok(f, &r));
+	assert_int_equal(o.filled, 0);
+	assert_int_equal(o.reason, SHMEX_R_IOC);
+	r = req(s, f->sym, SHMEX_SELL, SHMEX_LIMIT, SHMEX_GTC, 100, 100);
+	submit_ok(f, &r);
+	r = req(s, f->sym, SHMEX_SELL, SHMEX_LIMIT, SHMEX_GTC, 1001, 100);
+	submit_rejected(f, &r, SHMEX_E_RISK, SHMEX_R_RISK);
+
+	/* A budget buy with a 50 % taker rebate: a 10.00 USD budget would buy
+	 * 20.00 USD of value; it stops at the limit, 10.00 (paying 5.00). */
+	struct shmex_symbol_params pr = sym_params("NR/USD", 1, 1000000, 500000, -500000);
+	pr.max_notional = 1000;
+	uint32_t sr = add_symbol(f, &pr);
+	deposit(f, s, BTC, 200000000);
+	for (int i = 0; i < 20; i++) {
+		r = req(s, sr, SHMEX_SELL, SHMEX_LIMIT, SHMEX_GTC, 1000, 10);
+		submit_ok(f, &r);
+	}
+	deposit(f, b, USD, 1000);
+	r = req(b, sr, SHMEX_BUY, SHMEX_MARKET, SHMEX_IOC, 0, 200);
+	r.quote_budget = 1000;
+	o = order(f, submit_ok(f, &r));
+	assert_int_equal(o.filled, 100);
+	assert_int_equal(o.reason, SHMEX_R_BUDGET);
+	assert_int_equal(o.quote_settled, 500);
+	fx_free(f);
+}
+
 static void test_halt(void **state)
 {
 	(void)state;
@@ -1946,6 +2045,7 @@ int main(void)
 		cmocka_unit_test(test_rate_limit),
 		cmocka_unit_test(test_price_band),
 		cmocka_unit_test(test_quantity_notional_open_order_limits),
+		cmocka_unit_test(test_max_notional_sells),
 		cmocka_unit_test(test_halt),
 		cmocka_unit_test(test_mass_cancel),
 		cmocka_unit_test(test_gtd_expiry_releases),

@@ -96,17 +96,18 @@ struct symdef {
 	int64_t tick, lot, mid, step, ref;
 	int32_t maker, taker;
 	uint32_t band;
+	int64_t max_notional;
 };
 
 static const struct symdef symdefs[N_SYMBOLS] = {
 	/* 30000.00 USD/BTC, lot 0.0001 BTC: a tick-lot is 1/10^4 cent */
-	{"BTC/USD", BTC, USD, 1, 10000, 3000000, 500, 3000000, -100, 500, 300000},
-	/* 2000.00 USD/ETH, lot 0.001 ETH: 1/10^3 cent */
-	{"ETH/USD", ETH, USD, 1, 100000, 200000, 50, 0, 0, 1000, 0},
+	{"BTC/USD", BTC, USD, 1, 10000, 3000000, 500, 3000000, -100, 500, 300000, 0},
+	/* 2000.00 USD/ETH, lot 0.001 ETH: 1/10^3 cent; at most 1000.00 USD an order */
+	{"ETH/USD", ETH, USD, 1, 100000, 200000, 50, 0, 0, 1000, 0, 100000},
 	/* 0.066 BTC/ETH (in satoshi ticks), lot 0.001 ETH: 1/10^3 satoshi */
-	{"ETH/BTC", ETH, BTC, 1, 100000, 6600000, 700, 0, -333, 777, 0},
+	{"ETH/BTC", ETH, BTC, 1, 100000, 6600000, 700, 0, -333, 777, 0, 0},
 	/* satoshi lots: a tick-lot is 10^-8 cent, a lot at 30000 is 0.03 cent */
-	{"BTCs/USD", BTC, USD, 1, 1, 3000000, 500, 0, -250, 250, 0},
+	{"BTCs/USD", BTC, USD, 1, 1, 3000000, 500, 0, -250, 250, 0, 0},
 };
 
 struct sim {
@@ -124,6 +125,7 @@ struct sim {
 	uint64_t seed, cmd;
 	unsigned long counts[16];  /* reports by what */
 	unsigned long rejects[32]; /* by reason */
+	unsigned long capped;      /* market sells stopped at max_notional */
 };
 
 static void sim_fail(struct sim *s, const char *fmt, ...)
@@ -183,6 +185,7 @@ static void sim_setup(struct sim *s)
 		p.band_ppm = d->band;
 		p.ref_price = d->ref;
 		p.max_qty = 1000000;
+		p.max_notional = d->max_notional;
 		assert_int_equal(shmex_exchange_add_symbol(s->ex, &p, &s->sym[i]), 0);
 		s->mid[i] = d->mid;
 	}
@@ -417,6 +420,18 @@ static void cmd_order(struct sim *s)
 		return;
 	}
 	track(s, ack.order_id);
+	/* An order that ends on entry (IOC, FOK, market) traded at most the
+	 * symbol's max_notional, whatever its side and type. */
+	const struct symdef *d = &symdefs[k];
+	struct shmex_order_state o;
+	if (d->max_notional && r.type <= SHMEX_MARKET && r.tif != SHMEX_GTC && r.tif != SHMEX_GTD &&
+	    shmex_exchange_order(s->ex, ack.order_id, &o) == 0) {
+		shmex_i128 num = o.filled_notional * d->tick * d->lot, den = 100000000;
+		if ((num + den - 1) / den > d->max_notional)
+			sim_fail(s, "order %" PRIu64 " traded %" PRId64 " tick-lots beyond max_notional",
+				 o.order_id, (int64_t)o.filled_notional);
+		s->capped += o.reason == SHMEX_R_BUDGET && o.side == SHMEX_SELL;
+	}
 }
 
 static void cmd_cancel(struct sim *s)
@@ -756,6 +771,7 @@ static void test_exchange_sim(void **state)
 		       s->seed, commands, s->ledger.n, s->reports.n, shmex_exchange_seq(s->ex));
 		for (int i = 1; i < 12; i++)
 			printf("  %-10s %lu\n", what[i], s->counts[i]);
+		printf("  market sells stopped at max_notional: %lu\n", s->capped);
 		for (int i = 0; i < 32; i++)
 			if (s->rejects[i])
 				printf("  reject reason %2d: %lu\n", i, s->rejects[i]);
