@@ -312,7 +312,7 @@ static uint16_t sx_prepare(struct shmex_exchange *ex, const struct sx_symbol *s,
 	if (market && r->side == SHMEX_BUY && r->price == 0 && r->quote_budget == 0)
 		return SHMEX_R_BAD_OPTION; /* a market buy needs a budget or a protection price */
 	if (r->qty <= 0 || r->display_qty < 0 || r->qty < s->p.min_qty ||
-	    (s->p.max_qty && r->qty > s->p.max_qty))
+	    (s->p.max_qty && r->qty > s->p.max_qty) || !sx_peak_ok(s, r->display_qty, r->qty))
 		return SHMEX_R_BAD_QTY;
 	if ((!market && r->price <= 0) || r->price < 0 || (stop && r->trigger_price <= 0))
 		return SHMEX_R_BAD_PRICE;
@@ -569,7 +569,8 @@ int shmex_exchange_amend(struct shmex_exchange *ex, uint32_t user, uint64_t orde
 		return sx_refuse(ack, o, order_id, 0, SHMEX_R_HALTED);
 	if (!sx_rate_take(u, ex->now))
 		return sx_refuse(ack, o, order_id, 0, SHMEX_R_RATE_LIMIT);
-	if (new_qty <= 0 || (s->p.max_qty && new_qty > s->p.max_qty))
+	if (new_qty <= 0 || (s->p.max_qty && new_qty > s->p.max_qty) ||
+	    (!o->budget_mode && !sx_peak_ok(s, o->display, new_qty)))
 		return sx_refuse(ack, o, order_id, 0, SHMEX_R_BAD_QTY);
 	if (new_price <= 0)
 		return sx_refuse(ack, o, order_id, 0, SHMEX_R_BAD_PRICE);

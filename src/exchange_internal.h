@@ -247,6 +247,9 @@ void sx_clid_erase(struct shmex_exchange *ex, uint32_t user, uint64_t client_id)
 int sx_rate_take(struct sx_user *u, int64_t now);
 /* Whether @price lies in @s's band (always, if no band or no reference). */
 int sx_band_ok(const struct sx_symbol *s, int64_t price);
+/* Whether an iceberg peak of @display lots (0: not an iceberg) suits
+ * @qty lots on @s: display >= min_peak, qty <= display * max_iceberg_parts. */
+int sx_peak_ok(const struct sx_symbol *s, int64_t display, int64_t qty);
 /* @qty lots at @price (ticks) against @s's max_notional: SHMEX_R_NONE if
  * within (or no limit), SHMEX_R_RISK if over, SHMEX_R_OVERFLOW if the value
  * does not fit int64. A sell that matches now (@trades_now) is measured at

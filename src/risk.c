@@ -1,6 +1,7 @@
 /*
  * Pre-trade risk primitives: the per-user order rate limiter (a token bucket
- * on the injected clock), the per-symbol price band and order value limit. The order checks
+ * on the injected clock), the per-symbol price band, order value limit and
+ * iceberg peak rules. The order checks
  * that use them, in their documented order, are in exchange.c.
  */
 #include "exchange_internal.h"
@@ -55,4 +56,13 @@ uint16_t sx_notional_check(const struct sx_symbol *s, int side, int trades_now, 
 	if (sx_value(s, (shmex_i128)price * qty, 1, &value) != 0)
 		return SHMEX_R_OVERFLOW;
 	return value > s->p.max_notional ? SHMEX_R_RISK : SHMEX_R_NONE;
+}
+
+int sx_peak_ok(const struct sx_symbol *s, int64_t display, int64_t qty)
+{
+	/* Each peak of a resting iceberg is one more trade for the orders
+	 * that meet it: at most max_iceberg_parts of them, min_peak lots or
+	 * more each. */
+	return display == 0 || (display >= s->p.min_peak &&
+				(shmex_i128)display * s->p.max_iceberg_parts >= qty);
 }

@@ -78,6 +78,14 @@ extern "C" {
 /** Largest kd (denominator of a tick-lot's quote value) a symbol may have. */
 #define SHMEX_TICK_LOT_DEN_MAX INT64_C(1000000000000)
 
+/** A symbol's max_matches when none is given: the most trades (and
+ *  self-trade cancels) one order makes in one execution. */
+#define SHMEX_MAX_MATCHES_DEFAULT 1000u
+
+/** A symbol's max_iceberg_parts when none is given: an iceberg's quantity
+ *  is at most 100 peaks. */
+#define SHMEX_ICEBERG_PARTS_DEFAULT 100u
+
 /** Asset codes and symbol codes, NUL-terminated. */
 #define SHMEX_CODE_LEN 16u
 
@@ -111,7 +119,8 @@ enum shmex_order_status {
 	SHMEX_OS_NEW = 0,              /**< accepted, nothing filled (resting or parked) */
 	SHMEX_OS_PARTIALLY_FILLED = 1, /**< some filled, still live */
 	SHMEX_OS_FILLED = 2,           /**< completely filled (ended) */
-	SHMEX_OS_CANCELLED = 3,        /**< ended by cancel, kill (IOC/FOK/budget), STP, mass cancel */
+	SHMEX_OS_CANCELLED = 3,        /**< ended by cancel, kill (IOC, FOK, budget, match limit,
+					    book full), STP, mass cancel */
 	SHMEX_OS_REJECTED = 4,         /**< refused at entry; nothing changed */
 	SHMEX_OS_EXPIRED = 5,          /**< GTD expiry (ended) */
 };
@@ -210,8 +219,21 @@ struct shmex_symbol_params {
 	int32_t maker_fee_ppm;     /**< may be negative (rebate): >= -taker_fee_ppm */
 	int32_t taker_fee_ppm;     /**< -10^6 .. 10^6 */
 	uint32_t book_orders;      /**< book capacity (0: config default) */
+	/** Bound on one order's work: the most matches (trades, and
+	 *  self-trade-prevention cancels of resting orders) it may make each
+	 *  time it executes (on entry, after an amend that re-enters it, when
+	 *  it triggers); its remainder is then killed, whatever its tif
+	 *  (SHMEX_R_MATCH_LIMIT; a FOK that could not fill whole within it is
+	 *  killed before any trade). 0: SHMEX_MAX_MATCHES_DEFAULT. */
+	uint32_t max_matches;
+	/** Least iceberg peak (display_qty), lots (0: min_qty). */
+	int64_t min_peak;
+	/** Most peaks an iceberg's quantity may hold: qty <= display_qty *
+	 *  max_iceberg_parts, at entry and for an amend's new quantity
+	 *  (0: SHMEX_ICEBERG_PARTS_DEFAULT). */
+	uint32_t max_iceberg_parts;
 	uint8_t status;            /**< enum shmex_symbol_status at creation */
-	uint8_t pad[7];
+	uint8_t pad[3];
 };
 
 /** Per-user limits; a zero field takes the config default. */
@@ -415,8 +437,9 @@ int shmex_exchange_supply(const struct shmex_exchange *ex, uint32_t asset, int64
  *  2. client id already used by this user (DUPLICATE_CLIENT_ID);
  *  3. rate limit, which takes a token (RATE_LIMIT);
  *  4. symbol halted (HALTED);
- *  5. fields and combinations (BAD_OPTION, BAD_QTY incl. min/max quantity,
- *     BAD_PRICE, EXPIRED): as the book's rules, plus: quote_budget only on a
+ *  5. fields and combinations (BAD_OPTION, BAD_QTY incl. min/max quantity
+ *     and an iceberg's peak: display_qty >= min_peak and qty <= display_qty
+ *     * max_iceberg_parts, BAD_PRICE, EXPIRED): as the book's rules, plus: quote_budget only on a
  *     MARKET BUY IOC and not with a protection price; a market-type buy needs
  *     a budget or a protection price; a protection price turns a market type
  *     into its limit type at that price for the book;
@@ -435,6 +458,9 @@ int shmex_exchange_supply(const struct shmex_exchange *ex, uint32_t asset, int64
  *  10. a free order record (BOOK_FULL, and the ack's order id is 0: every
  *     record holds a live order);
  *  11. the book's own checks (post-only would cross: POST_ONLY; BOOK_FULL).
+ * An accepted order makes at most the symbol's max_matches matches each time
+ * it executes; then its remainder is killed (status CANCELLED, reason
+ * MATCH_LIMIT), so no command's work grows with the book or the order.
  * A reject at checks 1-3 sheds load and keeps no order record (ack order id
  * 0), so junk traffic cannot push other orders' client ids out of the retry
  * window; a later reject keeps a record with its history, as a real order.
@@ -462,8 +488,8 @@ int shmex_exchange_cancel(struct shmex_exchange *ex, uint32_t user, uint64_t ord
  * trade. The reservation follows: more is locked first (NO_FUNDS if the
  * user's available balance cannot cover it: nothing changes), less is
  * released. Takes a rate-limit token. Checks: user, order live and the
- * user's (UNKNOWN_ORDER), halted, rate, quantity (BAD_QTY: <= 0 or above
- * max_qty), price (BAD_PRICE), a parked stop (BAD_OPTION), band,
+ * user's (UNKNOWN_ORDER), halted, rate, quantity (BAD_QTY: <= 0, above
+ * max_qty, or, for an iceberg, more than max_iceberg_parts peaks), price (BAD_PRICE), a parked stop (BAD_OPTION), band,
  * overflow (OVERFLOW: new_qty lots of base, filled + new_qty, or the value
  * beyond int64), notional (RISK: new_price * new_qty, a sell at the best bid
  * if higher), funds (NO_FUNDS; OVERFLOW if the new reservation does not

@@ -1375,6 +1375,99 @@ static void test_iceberg(void **state)
 	fx_free(f);
 }
 
+/* Issue 6.3: one command's work is bounded. An iceberg needs a peak of at
+ * least min_peak lots and at most max_iceberg_parts peaks in its quantity
+ * (also after an amend); an order makes at most max_matches matches each
+ * time it executes, and its remainder is killed (MATCH_LIMIT). */
+static void test_work_bounds(void **state)
+{
+	(void)state;
+	struct shmex_exchange_config c = fx_config();
+	c.max_orders = 4096;
+	c.book_orders = 2048;
+	c.report_capacity = 1 << 16;
+	c.ledger_capacity = 1 << 16;
+	struct fx *f = fx_make(&c, sym_params("BTC/USD", 100, 1000000, 0, 0)); /* 1 cent a tick-lot */
+	uint32_t b = f->u[1], s = f->u[2];
+	struct shmex_symbol_params got;
+	assert_int_equal(shmex_exchange_symbol(f->ex, f->sym, &got), 0);
+	assert_int_equal(got.max_matches, SHMEX_MAX_MATCHES_DEFAULT);
+	assert_int_equal(got.max_iceberg_parts, SHMEX_ICEBERG_PARTS_DEFAULT);
+	assert_int_equal(got.min_peak, 1);
+
+	/* Peaks: 1 lot holds at most 100 lots; the amend that would make it
+	 * 10^9 lots is refused and changes nothing. */
+	deposit(f, s, BTC, INT64_C(2000) * 1000000);
+	struct shmex_order_request r = req(s, f->sym, SHMEX_SELL, SHMEX_LIMIT, SHMEX_GTC, 100, 101);
+	r.display_qty = 1;
+	submit_rejected(f, &r, SHMEX_E_BAD_QTY, SHMEX_R_BAD_QTY);
+	r.qty = 100;
+	uint64_t ice = submit_ok(f, &r);
+	deposit(f, s, BTC, INT64_C(1000000000) * 1000000);
+	assert_int_equal(shmex_exchange_amend(f->ex, s, ice, 100, 1000000000, NULL), SHMEX_E_BAD_QTY);
+	assert_int_equal(shmex_exchange_amend(f->ex, s, ice, 100, 101, NULL), SHMEX_E_BAD_QTY);
+	assert_int_equal(order(f, ice).remaining, 100);
+	assert_int_equal(shmex_exchange_amend(f->ex, s, ice, 100, 50, NULL), 0);
+	assert_int_equal(shmex_exchange_cancel(f->ex, s, ice, NULL), 0);
+	/* An absolute minimum peak. */
+	struct shmex_symbol_params pp = sym_params("P/USD", 100, 1000000, 0, 0);
+	pp.min_peak = 5;
+	pp.max_iceberg_parts = 4;
+	uint32_t sp = add_symbol(f, &pp);
+	r = req(s, sp, SHMEX_SELL, SHMEX_LIMIT, SHMEX_GTC, 100, 20);
+	r.display_qty = 4;
+	submit_rejected(f, &r, SHMEX_E_BAD_QTY, SHMEX_R_BAD_QTY);
+	r.display_qty = 5;
+	uint64_t ice2 = submit_ok(f, &r);
+	assert_int_equal(shmex_exchange_amend(f->ex, s, ice2, 100, 21, NULL), SHMEX_E_BAD_QTY);
+	assert_int_equal(shmex_exchange_cancel(f->ex, s, ice2, NULL), 0);
+
+	/* 1200 resting asks of one lot: a buy for all of them trades 1000
+	 * times and its remainder is killed, GTC or not. One command, at most
+	 * a report per side of each trade and a few more. */
+	for (int i = 0; i < 1200; i++) {
+		struct shmex_order_request a = req(s, f->sym, SHMEX_SELL, SHMEX_LIMIT, SHMEX_GTC, 100, 1);
+		assert_int_equal(shmex_exchange_submit(f->ex, &a, NULL), 0);
+	}
+	check_ok(f);
+	deposit(f, b, USD, 200000);
+	uint64_t reports = shmex_exchange_report_count(f->ex);
+	r = req(b, f->sym, SHMEX_BUY, SHMEX_LIMIT, SHMEX_GTC, 100, 1200);
+	uint64_t big = submit_ok(f, &r);
+	assert_true(shmex_exchange_report_count(f->ex) - reports <= 2 * 1000 + 4);
+	struct shmex_order_state o = order(f, big);
+	assert_int_equal(o.filled, 1000);
+	assert_int_equal(o.cancelled, 200);
+	assert_int_equal(o.status, SHMEX_OS_CANCELLED);
+	assert_int_equal(o.reason, SHMEX_R_MATCH_LIMIT);
+	assert_int_equal(o.live, 0);
+	expect_bal(f, b, USD, 200000 - 100000, 0);
+	expect_bal(f, b, BTC, 1000 * 1000000, 0);
+	struct shmex_order_report h[1];
+	assert_int_equal(shmex_exchange_order_history(f->ex, big, h, 1), 1);
+	assert_int_equal(h[0].what, SHMEX_EV_KILLED);
+	assert_int_equal(h[0].reason, SHMEX_R_MATCH_LIMIT);
+	assert_int_equal(h[0].last_qty, 200);
+
+	/* A symbol's own bound; a FOK that would need more matches is killed
+	 * whole, before any trade, and releases everything. */
+	struct shmex_symbol_params pm = sym_params("M/USD", 100, 1000000, 0, 0);
+	pm.max_matches = 5;
+	uint32_t sm = add_symbol(f, &pm);
+	for (int i = 0; i < 8; i++) {
+		struct shmex_order_request a = req(s, sm, SHMEX_SELL, SHMEX_LIMIT, SHMEX_GTC, 100, 1);
+		submit_ok(f, &a);
+	}
+	r = req(b, sm, SHMEX_BUY, SHMEX_LIMIT, SHMEX_FOK, 100, 6);
+	o = order(f, submit_ok(f, &r));
+	assert_int_equal(o.filled, 0);
+	assert_int_equal(o.reason, SHMEX_R_MATCH_LIMIT);
+	r = req(b, sm, SHMEX_BUY, SHMEX_LIMIT, SHMEX_FOK, 100, 5);
+	assert_int_equal(order(f, submit_ok(f, &r)).status, SHMEX_OS_FILLED);
+	expect_bal(f, b, USD, 200000 - 100000 - 500, 0);
+	fx_free(f);
+}
+
 static void test_amend_up_down(void **state)
 {
 	(void)state;
@@ -2052,6 +2145,7 @@ int main(void)
 		cmocka_unit_test(test_stop_reserves_at_entry),
 		cmocka_unit_test(test_ended_stop_not_parked),
 		cmocka_unit_test(test_iceberg),
+		cmocka_unit_test(test_work_bounds),
 		cmocka_unit_test(test_amend_up_down),
 		cmocka_unit_test(test_amend_with_fees_and_partial_fill),
 		cmocka_unit_test(test_cross_quote_asset),

@@ -97,17 +97,21 @@ struct symdef {
 	int32_t maker, taker;
 	uint32_t band;
 	int64_t max_notional;
+	uint32_t max_matches;      /* 0: the default */
+	int64_t min_peak;          /* 0: min_qty */
 };
 
 static const struct symdef symdefs[N_SYMBOLS] = {
 	/* 30000.00 USD/BTC, lot 0.0001 BTC: a tick-lot is 1/10^4 cent */
-	{"BTC/USD", BTC, USD, 1, 10000, 3000000, 500, 3000000, -100, 500, 300000, 0},
+	{"BTC/USD", BTC, USD, 1, 10000, 3000000, 500, 3000000, -100, 500, 300000, 0, 0, 0},
 	/* 2000.00 USD/ETH, lot 0.001 ETH: 1/10^3 cent; at most 1000.00 USD an order */
-	{"ETH/USD", ETH, USD, 1, 100000, 200000, 50, 0, 0, 1000, 0, 100000},
-	/* 0.066 BTC/ETH (in satoshi ticks), lot 0.001 ETH: 1/10^3 satoshi */
-	{"ETH/BTC", ETH, BTC, 1, 100000, 6600000, 700, 0, -333, 777, 0, 0},
-	/* satoshi lots: a tick-lot is 10^-8 cent, a lot at 30000 is 0.03 cent */
-	{"BTCs/USD", BTC, USD, 1, 1, 3000000, 500, 0, -250, 250, 0, 0},
+	{"ETH/USD", ETH, USD, 1, 100000, 200000, 50, 0, 0, 1000, 0, 100000, 0, 0},
+	/* 0.066 BTC/ETH (in satoshi ticks), lot 0.001 ETH: 1/10^3 satoshi; an
+	 * order makes at most 4 matches at a time (remainder killed) */
+	{"ETH/BTC", ETH, BTC, 1, 100000, 6600000, 700, 0, -333, 777, 0, 0, 4, 0},
+	/* satoshi lots: a tick-lot is 10^-8 cent, a lot at 30000 is 0.03 cent;
+	 * iceberg peaks of 500 satoshi or more */
+	{"BTCs/USD", BTC, USD, 1, 1, 3000000, 500, 0, -250, 250, 0, 0, 0, 500},
 };
 
 struct sim {
@@ -126,6 +130,7 @@ struct sim {
 	unsigned long counts[16];  /* reports by what */
 	unsigned long rejects[32]; /* by reason */
 	unsigned long capped;      /* market sells stopped at max_notional */
+	unsigned long match_limited; /* orders killed at max_matches */
 };
 
 static void sim_fail(struct sim *s, const char *fmt, ...)
@@ -186,6 +191,8 @@ static void sim_setup(struct sim *s)
 		p.ref_price = d->ref;
 		p.max_qty = 1000000;
 		p.max_notional = d->max_notional;
+		p.max_matches = d->max_matches;
+		p.min_peak = d->min_peak;
 		assert_int_equal(shmex_exchange_add_symbol(s->ex, &p, &s->sym[i]), 0);
 		s->mid[i] = d->mid;
 	}
@@ -307,6 +314,14 @@ static int pick_order(struct sim *s, struct shmex_order_state *o)
 	return 0;
 }
 
+/* The iceberg rules of the symbols here (max_iceberg_parts is the default). */
+static int peak_ok(int k, int64_t display, int64_t qty)
+{
+	int64_t min_peak = symdefs[k].min_peak ? symdefs[k].min_peak : 1;
+	return display == 0 ||
+	       (display >= min_peak && (shmex_i128)display * SHMEX_ICEBERG_PARTS_DEFAULT >= qty);
+}
+
 static int64_t near(struct sim *s, int k, int spread)
 {
 	int64_t p = s->mid[k] + rnd_in(-spread, spread) * symdefs[k].step;
@@ -358,7 +373,11 @@ static void cmd_order(struct sim *s)
 	} else if (kind < 67) {
 		r.flags = SHMEX_OF_POST_ONLY;
 	} else if (kind < 72) {
-		r.display_qty = rnd_in(1, r.qty);
+		/* Mostly a peak the symbol allows (at most 100 peaks, at least
+		 * min_peak); sometimes any, which must then be refused. */
+		r.display_qty = chance(85) ? rnd_in((r.qty + 99) / 100, r.qty) : rnd_in(1, r.qty);
+		if (chance(85) && r.display_qty < symdefs[k].min_peak)
+			r.display_qty = symdefs[k].min_peak;
 	} else if (kind < 80) {
 		r.type = SHMEX_MARKET;
 		r.tif = chance(80) ? SHMEX_IOC : SHMEX_FOK;
@@ -412,6 +431,9 @@ static void cmd_order(struct sim *s)
 			 ack.reason);
 	if (rc == 0 && r.client_id < MAX_CLID)
 		s->accepted[u][r.client_id] = 1;
+	if (rc == 0 && !peak_ok(k, r.display_qty, r.qty))
+		sim_fail(s, "iceberg of %" PRId64 " lots, peak %" PRId64 " accepted", r.qty,
+			 r.display_qty);
 	if (rc != 0) {
 		s->rejects[ack.reason < 32 ? ack.reason : 31]++;
 		if (ack.status != SHMEX_OS_REJECTED)
@@ -475,6 +497,8 @@ static void cmd_amend(struct sim *s)
 	snap(s, &before);
 	struct shmex_order_ack ack;
 	int rc = shmex_exchange_amend(s->ex, o.user, o.order_id, price, qty, &ack);
+	if (rc == 0 && !peak_ok(k, o.display_qty, qty))
+		sim_fail(s, "iceberg (peak %" PRId64 ") amended to %" PRId64 " lots", o.display_qty, qty);
 	if (rc != 0) {
 		s->rejects[ack.reason < 32 ? ack.reason : 31]++;
 		expect_unchanged(s, &before, "amend");
@@ -629,6 +653,8 @@ static void verify_reports(struct sim *s)
 	int64_t *paid = calloc(max_id + 1, sizeof *paid);
 	uint8_t *last_status = calloc(max_id + 1, 1);
 	shmex_i128 *w = calloc(max_id + 1, sizeof *w);
+	uint32_t *run = calloc(max_id + 1, sizeof *run); /* taker trades this execution */
+	assert_non_null(run);
 	assert_non_null(fills);
 	assert_non_null(paid);
 	assert_non_null(last_status);
@@ -642,7 +668,18 @@ static void verify_reports(struct sim *s)
 			paid[x->order_id] += x->quote_amount;
 			w[x->order_id] += (shmex_i128)x->price * x->last_qty *
 					  (1000000 + (x->side == SHMEX_BUY ? rate : -rate));
+			/* An execution (entry, re-entry after an amend, trigger)
+			 * makes at most max_matches matches. */
+			uint32_t most = d->max_matches ? d->max_matches : SHMEX_MAX_MATCHES_DEFAULT;
+			if (x->liquidity == SHMEX_LIQ_TAKER && ++run[x->order_id] > most)
+				sim_fail(s, "order %" PRIu64 ": more than %u trades in one execution",
+					 x->order_id, most);
+		} else if (x->what == SHMEX_EV_ACCEPTED || x->what == SHMEX_EV_AMENDED ||
+			   x->what == SHMEX_EV_TRIGGERED) {
+			run[x->order_id] = 0;
 		}
+		if (x->what == SHMEX_EV_KILLED && x->reason == SHMEX_R_MATCH_LIMIT)
+			s->match_limited++;
 		last_status[x->order_id] = x->status;
 	}
 	for (uint64_t id = 1; id <= max_id; id++) {
@@ -681,6 +718,7 @@ static void verify_reports(struct sim *s)
 				 (int64_t)want);
 		checked++;
 	}
+	free(run);
 	free(w);
 	free(paid);
 	free(fills);
@@ -772,6 +810,7 @@ static void test_exchange_sim(void **state)
 		for (int i = 1; i < 12; i++)
 			printf("  %-10s %lu\n", what[i], s->counts[i]);
 		printf("  market sells stopped at max_notional: %lu\n", s->capped);
+		printf("  orders killed at max_matches: %lu\n", s->match_limited);
 		for (int i = 0; i < 32; i++)
 			if (s->rejects[i])
 				printf("  reject reason %2d: %lu\n", i, s->rejects[i]);
