@@ -68,6 +68,7 @@ int shmex_exchange_create(const struct shmex_exchange_config *cfg, struct shmex_
 		return SHMEX_E_NOMEM;
 	}
 	ex->users[SHMEX_FEE_ACCOUNT].used = 1;
+	ex->users[SHMEX_FEE_ACCOUNT].head = ex->users[SHMEX_FEE_ACCOUNT].tail = SX_NONE;
 	*out = ex;
 	return 0;
 }
@@ -436,6 +437,7 @@ static void sx_order_fill(struct shmex_exchange *ex, struct sx_order *o,
 		o->budget = r->quote_budget;
 	else
 		o->display = r->display_qty;
+	o->user_prev = o->user_next = SX_NONE;
 }
 
 /* A new order refused before the book: a record (if one is free) with its
@@ -498,6 +500,10 @@ int shmex_exchange_submit(struct shmex_exchange *ex, const struct shmex_order_re
 	struct sx_order *o = sx_order_alloc(ex);
 	if (SX_UNLIKELY(o == NULL))
 		return sx_reject_new(ex, req, SHMEX_R_BOOK_FULL, ack);
+	/* Acceptance links it after the user's newest live order: start
+	 * loading that record's link now. */
+	if (u->tail != SX_NONE)
+		__builtin_prefetch(&ex->orders[u->tail].user_next, 1);
 	sx_order_fill(ex, o, req);
 	o->state = SX_OS_PENDING;
 	o->price = plan.bo.price;
@@ -641,4 +647,56 @@ uint32_t shmex_exchange_advance(struct shmex_exchange *ex, int64_t now)
 	for (uint32_t sid = 1; sid <= ex->n_symbols; sid++)
 		n += shmex_book_advance(ex->symbols[sid].book, now);
 	return n;
+}
+
+/* ---- open orders --------------------------------------------------------- */
+
+void sx_user_link(struct shmex_exchange *ex, struct sx_order *o)
+{
+	struct sx_user *u = &ex->users[o->user];
+	uint32_t slot = (uint32_t)(o - ex->orders);
+	o->user_prev = u->tail;
+	o->user_next = SX_NONE;
+	if (u->tail == SX_NONE)
+		u->head = slot;
+	else
+		ex->orders[u->tail].user_next = slot;
+	u->tail = slot;
+}
+
+void sx_user_unlink(struct shmex_exchange *ex, struct sx_order *o)
+{
+	struct sx_user *u = &ex->users[o->user];
+	if (o->user_prev == SX_NONE)
+		u->head = o->user_next;
+	else
+		ex->orders[o->user_prev].user_next = o->user_next;
+	if (o->user_next == SX_NONE)
+		u->tail = o->user_prev;
+	else
+		ex->orders[o->user_next].user_prev = o->user_prev;
+	o->user_prev = o->user_next = SX_NONE;
+}
+
+int shmex_exchange_open_orders(const struct shmex_exchange *ex, uint32_t user, uint32_t symbol,
+			       uint64_t after_id, struct shmex_order_state *out, uint32_t max,
+			       uint32_t *total)
+{
+	uint32_t n = 0, seen = 0;
+
+	if (user == SHMEX_FEE_ACCOUNT || user > ex->n_users)
+		return SHMEX_E_UNKNOWN_USER;
+	if (symbol != SHMEX_ALL_SYMBOLS && (symbol < 1 || symbol > ex->n_symbols))
+		return SHMEX_E_UNKNOWN_SYMBOL;
+	for (uint32_t i = ex->users[user].head; i != SX_NONE; i = ex->orders[i].user_next) {
+		const struct sx_order *o = &ex->orders[i];
+		if (o->id <= after_id || (symbol != SHMEX_ALL_SYMBOLS && o->symbol != symbol))
+			continue;
+		seen++;
+		if (n < max)
+			shmex_exchange_order(ex, o->id, &out[n++]);
+	}
+	if (total)
+		*total = seen;
+	return (int)n;
 }

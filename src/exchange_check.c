@@ -152,6 +152,24 @@ static int sx_check(const struct shmex_exchange *ex, shmex_i128 *want, uint32_t 
 		}
 	}
 
+	/* Each user's list holds exactly its live records, in id order. */
+	for (uint32_t u = 0; u <= ex->n_users; u++) {
+		uint32_t k = 0, prev = SX_NONE;
+		uint64_t last = 0;
+		for (uint32_t i = ex->users[u].head; i != SX_NONE; i = ex->orders[i].user_next) {
+			const struct sx_order *o = &ex->orders[i];
+			if (i > ex->order_mask || k++ > user_open[u] || o->state != SX_OS_LIVE ||
+			    o->user != u || o->id <= last || o->user_prev != prev)
+				return sx_violation(msg, cap, "user %u: open order list broken at slot %u",
+						    u, i);
+			last = o->id;
+			prev = i;
+		}
+		if (k != user_open[u] || ex->users[u].tail != prev)
+			return sx_violation(msg, cap, "user %u: open order list holds %u of %u", u, k,
+					    user_open[u]);
+	}
+
 	/* Invariant 3 on every record kept. */
 	for (uint32_t i = 0; i <= ex->order_mask; i++) {
 		const struct sx_order *o = &ex->orders[i];

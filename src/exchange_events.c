@@ -63,6 +63,7 @@ static void sx_finish(struct shmex_exchange *ex, struct sx_symbol *s, struct sx_
 	sx_adjust(ex, s, o, -o->reserved);
 	o->state = SX_OS_ENDED;
 	o->parked = 0; /* an ended stop waits for nothing */
+	sx_user_unlink(ex, o);
 	ex->live_count--;
 	ex->users[o->user].open_orders--;
 	s->open_orders--;
@@ -92,6 +93,7 @@ static void sx_on_accepted(struct shmex_exchange *ex, struct sx_symbol *s,
 	o->reserved = 0;
 	o->state = SX_OS_LIVE;
 	o->status = SHMEX_OS_NEW;
+	sx_user_link(ex, o);
 	ex->live_count++;
 	ex->users[o->user].open_orders++;
 	s->open_orders++;

@@ -12,6 +12,7 @@
 #ifndef SX_EXCHANGE_INTERNAL_H
 #define SX_EXCHANGE_INTERNAL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "shmex/book.h"
@@ -62,6 +63,7 @@ struct sx_user {
 	int64_t tokens;        /* nano-tokens */
 	int64_t cap;           /* burst * 1e9 */
 	int64_t refilled_at;   /* clock of the last refill */
+	uint32_t head, tail;   /* live records in id order (slots; SX_NONE: none) */
 };
 
 struct sx_account {
@@ -105,7 +107,9 @@ struct sx_order {
 	uint64_t client_id;
 	int64_t updated;
 	int64_t settled, gross;
-	int64_t orig_qty;
+	/* The user's live records, in id order (slots; SX_NONE at the ends):
+	 * shmex_exchange_open_orders(). A cancel unlinks: on this line. */
+	uint32_t user_prev, user_next;
 	uint16_t reason;
 	uint8_t budget_mode;   /* market buy with a quote budget */
 	uint8_t clid_indexed;  /* client id is in the index */
@@ -118,9 +122,12 @@ struct sx_order {
 		int64_t display; /* iceberg peak (limit types) */
 		int64_t budget;  /* quote budget (budget market buys) */
 	};
-	uint64_t pad_;
+	int64_t orig_qty;
 };
 _Static_assert(sizeof(struct sx_order) == 3 * SX_CACHE_LINE, "order record: three lines");
+_Static_assert(offsetof(struct sx_order, user_prev) / SX_CACHE_LINE == 1 &&
+		       offsetof(struct sx_order, last_report) / SX_CACHE_LINE == 0,
+	       "what a cancel touches lies in the first two lines");
 
 /* (user, client id) -> order slot, open addressing with linear probing. */
 struct sx_clid_slot {
@@ -240,6 +247,11 @@ int sx_clid_find(const struct shmex_exchange *ex, uint32_t user, uint64_t client
 		 uint32_t *slot);
 void sx_clid_insert(struct shmex_exchange *ex, uint32_t user, uint64_t client_id, uint32_t slot);
 void sx_clid_erase(struct shmex_exchange *ex, uint32_t user, uint64_t client_id);
+
+/* Links a record that became live at the tail of its user's list (ids
+ * only grow, so the list stays in id order), or unlinks one that ended. */
+void sx_user_link(struct shmex_exchange *ex, struct sx_order *o);
+void sx_user_unlink(struct shmex_exchange *ex, struct sx_order *o);
 
 /* ---- risk.c ---------------------------------------------------------- */
 

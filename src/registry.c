@@ -211,6 +211,7 @@ int shmex_exchange_add_user(struct shmex_exchange *ex, const struct shmex_user_p
 	u->cap = (int64_t)burst * 1000000000;
 	u->tokens = u->cap;
 	u->refilled_at = ex->now;
+	u->head = u->tail = SX_NONE;
 	ex->cur_seq = ++ex->seq;
 	if (id)
 		*id = uid;

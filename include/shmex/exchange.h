@@ -539,6 +539,25 @@ int shmex_exchange_find_client_id(const struct shmex_exchange *ex, uint32_t user
 				  uint64_t client_id, uint64_t *order_id);
 
 /**
+ * Lists a user's open orders (live: resting, or parked waiting for a
+ * trigger), in increasing order id (the order of entry), each as
+ * shmex_exchange_order() gives it. Cost: O(the user's open orders) on every
+ * symbol: a list per user, kept as orders are accepted and end.
+ * @param user   the user (not the fee account)
+ * @param symbol a symbol id, or SHMEX_ALL_SYMBOLS
+ * @param after_id lists only orders with a larger id (0: from the first), so
+ *        a caller can page: pass the last id it received
+ * @param out    receives up to @p max orders (may be NULL if @p max is 0)
+ * @param total  receives how many open orders match (symbol, after_id),
+ *        written or not (may be NULL)
+ * @return the number written (0 .. @p max), or SHMEX_E_UNKNOWN_USER or
+ *         SHMEX_E_UNKNOWN_SYMBOL.
+ */
+int shmex_exchange_open_orders(const struct shmex_exchange *ex, uint32_t user, uint32_t symbol,
+			       uint64_t after_id, struct shmex_order_state *out, uint32_t max,
+			       uint32_t *total);
+
+/**
  * Copies an order's history, oldest first, as far as the report ring still
  * holds it.
  * @param out receives up to @p max reports (the newest @p max if more)
@@ -584,7 +603,8 @@ const char *shmex_order_status_name(int status);
  * order's reservation equals what the money model says it must be; per
  * order, filled + remaining + cancelled == qty, the book agrees on live
  * orders, and filled equals the sum of its fills in its history (when the
- * report ring holds all of it); every book verifies and is not crossed. Also
+ * report ring holds all of it); every book verifies and is not crossed;
+ * each user's open-order list holds exactly its live orders, by id. Also
  * reports any internal fault met during settlement. O(accounts + records +
  * live orders' history); allocates scratch memory: not for the hot path.
  * @param msg receives a description of the first violation ("" if none; may be NULL)

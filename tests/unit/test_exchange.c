@@ -1647,6 +1647,107 @@ static void count_report(void *ctx, const struct shmex_order_report *r)
 	((struct sink_count *)ctx)->reports++;
 }
 
+/* A user's open orders, by id, per symbol or on all; paging by id. */
+static void test_open_orders(void **state)
+{
+	(void)state;
+	struct fx *f = fx_coarse(0, 0);
+	struct shmex_symbol_params p2 = sym_params("ETH/USD", 100, 1000000, 0, 0);
+	p2.base = ETH;
+	uint32_t s2 = add_symbol(f, &p2);
+	uint32_t b = f->u[1], s = f->u[2], other = f->u[3];
+	struct shmex_order_state out[8];
+	uint32_t total = 99;
+	deposit(f, b, USD, 100000);
+	deposit(f, s, BTC, 100000000);
+	deposit(f, other, USD, 100000);
+	assert_int_equal(shmex_exchange_open_orders(f->ex, b, SHMEX_ALL_SYMBOLS, 0, out, 8, &total), 0);
+	assert_int_equal(total, 0);
+
+	uint64_t a = limit(f, b, SHMEX_BUY, 90, 5);
+	struct shmex_order_request r = req(b, s2, SHMEX_BUY, SHMEX_LIMIT, SHMEX_GTC, 80, 2);
+	uint64_t c = submit_ok(f, &r);
+	r = req(b, f->sym, SHMEX_BUY, SHMEX_STOP_LIMIT, SHMEX_GTC, 120, 1);
+	r.trigger_price = 110;
+	uint64_t stop = submit_ok(f, &r);
+	r = req(b, f->sym, SHMEX_BUY, SHMEX_LIMIT, SHMEX_IOC, 90, 1); /* ends at once */
+	submit_ok(f, &r);
+	r = req(b, f->sym, SHMEX_BUY, SHMEX_LIMIT, SHMEX_GTC, 90, 0); /* rejected */
+	submit_rejected(f, &r, SHMEX_E_BAD_QTY, SHMEX_R_BAD_QTY);
+	limit(f, other, SHMEX_BUY, 91, 1);
+	uint64_t d = limit(f, b, SHMEX_BUY, 85, 3);
+
+	assert_int_equal(shmex_exchange_open_orders(f->ex, b, SHMEX_ALL_SYMBOLS, 0, out, 8, &total), 4);
+	assert_int_equal(total, 4);
+	assert_true(out[0].order_id == a && out[1].order_id == c && out[2].order_id == stop &&
+		    out[3].order_id == d);
+	assert_int_equal(out[1].symbol, s2);
+	assert_int_equal(out[2].parked, 1);
+	assert_int_equal(out[3].remaining, 3);
+	assert_true(out[0].live && out[0].user == b && out[0].price == 90);
+	/* One symbol. */
+	assert_int_equal(shmex_exchange_open_orders(f->ex, b, f->sym, 0, out, 8, &total), 3);
+	assert_int_equal(total, 3);
+	assert_true(out[0].order_id == a && out[1].order_id == stop && out[2].order_id == d);
+	assert_int_equal(shmex_exchange_open_orders(f->ex, b, s2, 0, out, 8, &total), 1);
+	assert_true(out[0].order_id == c);
+	/* Pages: two at a time, then after the last id received. */
+	assert_int_equal(shmex_exchange_open_orders(f->ex, b, SHMEX_ALL_SYMBOLS, 0, out, 2, &total), 2);
+	assert_int_equal(total, 4);
+	assert_true(out[1].order_id == c);
+	assert_int_equal(shmex_exchange_open_orders(f->ex, b, SHMEX_ALL_SYMBOLS, c, out, 2, &total), 2);
+	assert_int_equal(total, 2);
+	assert_true(out[0].order_id == stop && out[1].order_id == d);
+	assert_int_equal(shmex_exchange_open_orders(f->ex, b, SHMEX_ALL_SYMBOLS, 0, NULL, 0, &total), 0);
+	assert_int_equal(total, 4);
+
+	/* Orders leave as they end: a cancel, a fill; an amend keeps the
+	 * order's place (its id). */
+	assert_int_equal(shmex_exchange_cancel(f->ex, b, c, NULL), 0);
+	assert_int_equal(shmex_exchange_amend(f->ex, b, a, 95, 6, NULL), 0);
+	limit(f, s, SHMEX_SELL, 95, 6); /* fills a */
+	limit(f, s, SHMEX_SELL, 85, 1); /* 1 of d (91 of other first) */
+	assert_int_equal(shmex_exchange_open_orders(f->ex, b, SHMEX_ALL_SYMBOLS, 0, out, 8, &total), 2);
+	assert_true(out[0].order_id == stop && out[1].order_id == d);
+	assert_int_equal(shmex_exchange_open_orders(f->ex, other, SHMEX_ALL_SYMBOLS, 0, out, 8, &total), 0);
+	assert_int_equal(shmex_exchange_mass_cancel(f->ex, b, f->sym, NULL), 0);
+	assert_int_equal(shmex_exchange_open_orders(f->ex, b, SHMEX_ALL_SYMBOLS, 0, out, 8, &total), 0);
+	assert_int_equal(total, 0);
+
+	/* Unknown user (the fee account included) or symbol. */
+	assert_int_equal(shmex_exchange_open_orders(f->ex, 77, SHMEX_ALL_SYMBOLS, 0, out, 8, &total),
+			 SHMEX_E_UNKNOWN_USER);
+	assert_int_equal(shmex_exchange_open_orders(f->ex, SHMEX_FEE_ACCOUNT, SHMEX_ALL_SYMBOLS, 0, out,
+						    8, &total),
+			 SHMEX_E_UNKNOWN_USER);
+	assert_int_equal(shmex_exchange_open_orders(f->ex, b, 77, 0, out, 8, &total),
+			 SHMEX_E_UNKNOWN_SYMBOL);
+
+	/* Churn through every record slot (1024) a few times: the lists follow. */
+	for (int i = 0; i < 3000; i++) {
+		uint32_t u = f->u[1 + i % 3];
+		struct shmex_order_request x = req(u, f->sym, SHMEX_BUY, SHMEX_LIMIT, SHMEX_GTC,
+						   50 + i % 7, 1);
+		uint64_t id;
+		struct shmex_order_ack ack;
+		assert_int_equal(shmex_exchange_submit(f->ex, &x, &ack), 0);
+		id = ack.order_id;
+		if (i % 3 != 0 || i % 15 != 0) /* b keeps one order in 15 */
+			assert_int_equal(shmex_exchange_cancel(f->ex, u, id, NULL), 0);
+	}
+	check_ok(f);
+	uint32_t n1 = 0;
+	assert_int_equal(shmex_exchange_open_orders(f->ex, b, SHMEX_ALL_SYMBOLS, 0, NULL, 0, &n1), 0);
+	assert_int_equal(n1, 200);
+	struct shmex_order_state *all = calloc(n1, sizeof *all);
+	assert_non_null(all);
+	assert_int_equal(shmex_exchange_open_orders(f->ex, b, f->sym, 0, all, n1, &total), (int)n1);
+	for (uint32_t i = 1; i < n1; i++)
+		assert_true(all[i - 1].order_id < all[i].order_id);
+	free(all);
+	fx_free(f);
+}
+
 static void test_sinks_and_small_rings(void **state)
 {
 	(void)state;
@@ -2150,6 +2251,7 @@ int main(void)
 		cmocka_unit_test(test_amend_with_fees_and_partial_fill),
 		cmocka_unit_test(test_cross_quote_asset),
 		cmocka_unit_test(test_order_history_and_sequence),
+		cmocka_unit_test(test_open_orders),
 		cmocka_unit_test(test_sinks_and_small_rings),
 		cmocka_unit_test(test_clock_extremes),
 		cmocka_unit_test(test_order_proceeds_beyond_int64),

@@ -255,6 +255,36 @@ static void check_all(struct sim *s)
 	}
 }
 
+/* A user's open orders, listed whole and per symbol, are its live orders,
+ * by id, and agree with the records (every few commands, one user). */
+static void check_open_orders(struct sim *s)
+{
+	static struct shmex_order_state all[N_SYMBOLS * 200], one[N_SYMBOLS * 200];
+	const uint32_t u = s->user[s->cmd % N_USERS + 1];
+	uint32_t total, sum = 0;
+	int n = shmex_exchange_open_orders(s->ex, u, SHMEX_ALL_SYMBOLS, 0, all, N_SYMBOLS * 200,
+					   &total);
+	if (n < 0 || (uint32_t)n != total)
+		sim_fail(s, "open orders of user %u: %d of %u", u, n, total);
+	for (int i = 0; i < n; i++) {
+		struct shmex_order_state o;
+		if (!all[i].live || all[i].user != u || (i > 0 && all[i].order_id <= all[i - 1].order_id) ||
+		    shmex_exchange_order(s->ex, all[i].order_id, &o) != 0 ||
+		    memcmp(&o, &all[i], sizeof o) != 0)
+			sim_fail(s, "open orders of user %u: entry %d wrong", u, i);
+	}
+	for (int k = 0; k < N_SYMBOLS; k++) {
+		int m = shmex_exchange_open_orders(s->ex, u, s->sym[k], 0, one, N_SYMBOLS * 200, &total);
+		for (int i = 0; i < m; i++)
+			if (one[i].symbol != s->sym[k])
+				sim_fail(s, "open orders of user %u on symbol %u: entry %d wrong", u,
+					 s->sym[k], i);
+		sum += (uint32_t)m;
+	}
+	if (sum != (uint32_t)n)
+		sim_fail(s, "open orders of user %u: %u per symbol, %d in all", u, sum, n);
+}
+
 static int64_t deposit_amount(uint32_t asset)
 {
 	switch (asset) {
@@ -776,6 +806,8 @@ static void test_exchange_sim(void **state)
 		}
 		walk(s);
 		check_all(s);
+		if (s->cmd % 8 == 0)
+			check_open_orders(s);
 	}
 	if (getenv("SHMEX_EXSIM_VERBOSE"))
 		for (int k = 0; k < N_SYMBOLS; k++)
