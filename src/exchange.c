@@ -346,8 +346,13 @@ static uint16_t sx_prepare(struct shmex_exchange *ex, const struct sx_symbol *s,
 		return SHMEX_R_OVERFLOW;
 	if (s->p.max_notional) {
 		uint16_t why;
+		/* A sell trades at the bids if it matches on entry: any but
+		 * a stop, or a stop that triggers at once. */
 		if (r->side == SHMEX_BUY || r->price > 0)
-			why = sx_notional_check(s, r->side, !stop, r->price, r->qty);
+			why = sx_notional_check(s, r->side,
+						!stop || sx_stop_triggers_now(s, r->side, r->type,
+									      r->trigger_price),
+						r->price, r->qty);
 		else if (r->type == SHMEX_MARKET && r->tif == SHMEX_IOC)
 			why = (bo->max_notional = s->max_ticklots) > 0 ? SHMEX_R_NONE : SHMEX_R_RISK;
 		else if (r->type == SHMEX_MARKET) /* FOK: at the best bid */

@@ -262,6 +262,9 @@ int sx_band_ok(const struct sx_symbol *s, int64_t price);
 /* Whether an iceberg peak of @display lots (0: not an iceberg) suits
  * @qty lots on @s: display >= min_peak, qty <= display * max_iceberg_parts. */
 int sx_peak_ok(const struct sx_symbol *s, int64_t display, int64_t qty);
+/* Whether a stop / take-profit order would trigger as it enters @s's book
+ * (the last trade price already meets its condition). */
+int sx_stop_triggers_now(const struct sx_symbol *s, int side, int type, int64_t trigger);
 /* @qty lots at @price (ticks) against @s's max_notional: SHMEX_R_NONE if
  * within (or no limit), SHMEX_R_RISK if over, SHMEX_R_OVERFLOW if the value
  * does not fit int64. A sell that matches now (@trades_now) is measured at

@@ -66,3 +66,15 @@ int sx_peak_ok(const struct sx_symbol *s, int64_t display, int64_t qty)
 	return display == 0 || (display >= s->p.min_peak &&
 				(shmex_i128)display * s->p.max_iceberg_parts >= qty);
 }
+
+int sx_stop_triggers_now(const struct sx_symbol *s, int side, int type, int64_t trigger)
+{
+	int64_t last;
+
+	if (!shmex_book_last_price(s->book, &last))
+		return 0;
+	/* The book's rule (docs/MATCHING.md): a buy stop at or above its
+	 * trigger, a sell stop at or below; take-profit the other way. */
+	const int up = (side == SHMEX_BUY) == (type == SHMEX_STOP_LIMIT || type == SHMEX_STOP_MARKET);
+	return up ? last >= trigger : last <= trigger;
+}

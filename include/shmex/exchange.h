@@ -211,8 +211,9 @@ struct shmex_symbol_params {
 	 *  and the rest is killed (SHMEX_R_BUDGET); a market FOK sell is
 	 *  measured at the best bid; a stop- or take-profit-market sell needs a
 	 *  protection price (its bids are not known before it triggers). A
-	 *  stop or take-profit sell is measured at its price: once triggered
-	 *  it may trade at higher bids (the book has no cap for it). */
+	 *  stop or take-profit sell that triggers at once is measured as any
+	 *  sell; one that parks is measured at its price, and may trade at
+	 *  higher bids when it triggers later (the book has no cap for it). */
 	int64_t max_notional;
 	int64_t ref_price;         /**< band reference (ticks) until the first trade (0: none) */
 	uint32_t band_ppm;         /**< price band: |price - ref| <= ref * band_ppm / 10^6 (0: off) */

@@ -1141,6 +1141,13 @@ static void test_max_notional_sells(void **state)
 	assert_int_equal(o.quote_settled, 1000);
 	expect_bal(f, s, USD, 1000, 0);
 	expect_bal(f, s, BTC, 100000000, 0);
+	/* A stop sell that triggers at once (last 1000 <= 1000) matches on
+	 * entry: measured at the bids too. */
+	deposit(f, s, BTC, 1000000);
+	r = req(s, f->sym, SHMEX_SELL, SHMEX_STOP_LIMIT, SHMEX_IOC, 1, 101);
+	r.trigger_price = 1000;
+	submit_rejected(f, &r, SHMEX_E_RISK, SHMEX_R_RISK);
+	assert_int_equal(shmex_exchange_withdraw(f->ex, s, BTC, 1000000, 0, NULL), 0);
 	/* Within the limit at the bids: accepted and filled. */
 	r = req(s, f->sym, SHMEX_SELL, SHMEX_MARKET, SHMEX_FOK, 0, 10);
 	assert_int_equal(order(f, submit_ok(f, &r)).filled, 10);
