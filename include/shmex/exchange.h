@@ -374,7 +374,8 @@ int shmex_exchange_set_status(struct shmex_exchange *ex, uint32_t symbol, int st
 int shmex_exchange_set_reference(struct shmex_exchange *ex, uint32_t symbol, int64_t price);
 
 /**
- * Copies a symbol's parameters (with its current status and reference).
+ * Copies a symbol's parameters (with its current status and reference, and
+ * the defaults taken for fields given as 0).
  * @return 0 or SHMEX_E_UNKNOWN_SYMBOL.
  */
 int shmex_exchange_symbol(const struct shmex_exchange *ex, uint32_t symbol,
