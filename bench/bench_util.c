@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 static double ticks_per_ns = 1.0;
@@ -186,4 +187,67 @@ size_t bb_rss_bytes(void)
 	int ok = fscanf(f, "%lu %lu", &size, &resident) == 2;
 	fclose(f);
 	return ok ? (size_t)resident * (size_t)sysconf(_SC_PAGESIZE) : 0;
+}
+
+/* Copies the value of the first /proc/cpuinfo line whose key is exactly @key;
+ * returns 0 if there is none. */
+static int cpuinfo_field(const char *key, char *buf, size_t len)
+{
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	if (!f)
+		return 0;
+	char line[512];
+	size_t klen = strlen(key);
+	int found = 0;
+	while (!found && fgets(line, sizeof line, f)) {
+		if (strncmp(line, key, klen) != 0)
+			continue;
+		const char *v = line + klen;
+		while (*v == ' ' || *v == '\t')
+			v++;
+		if (*v != ':') /* "model" must not match "model name" */
+			continue;
+		v++;
+		while (*v == ' ' || *v == '\t')
+			v++;
+		snprintf(buf, len, "%s", v);
+		buf[strcspn(buf, "\n")] = 0;
+		found = 1;
+	}
+	fclose(f);
+	return found;
+}
+
+void bb_cpu_signature(char *buf, size_t len)
+{
+	char fam[16], mod[16], step[16];
+	if (cpuinfo_field("cpu family", fam, sizeof fam) && cpuinfo_field("model", mod, sizeof mod) &&
+	    cpuinfo_field("stepping", step, sizeof step))
+		snprintf(buf, len, "family %s model %s stepping %s", fam, mod, step);
+	else if (len)
+		buf[0] = 0;
+}
+
+void bb_loadavg(double la[3])
+{
+	la[0] = la[1] = la[2] = -1;
+	FILE *f = fopen("/proc/loadavg", "r");
+	if (!f)
+		return;
+	if (fscanf(f, "%lf %lf %lf", &la[0], &la[1], &la[2]) != 3)
+		la[0] = la[1] = la[2] = -1;
+	fclose(f);
+}
+
+void bb_machine_read(struct bb_machine *m)
+{
+	memset(m, 0, sizeof *m);
+	bb_cpu_model(m->model, sizeof m->model);
+	bb_cpu_signature(m->signature, sizeof m->signature);
+	m->cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	struct utsname u;
+	if (uname(&u) == 0)
+		snprintf(m->kernel, sizeof m->kernel, "%.40s %.60s %.40s", u.sysname, u.release,
+			 u.machine);
+	bb_loadavg(m->load);
 }

@@ -87,6 +87,24 @@ void bb_cpu_model(char *buf, size_t len);
 /** Resident set size of this process, in bytes (from /proc/self/statm). */
 size_t bb_rss_bytes(void);
 
+/** Writes "family F model M stepping S" of /proc/cpuinfo (or "") into @p buf. */
+void bb_cpu_signature(char *buf, size_t len);
+
+/** Reads the 1, 5 and 15 minute load averages (-1 where unknown). */
+void bb_loadavg(double la[3]);
+
+/** Machine description for the header lines of the plain C benchmarks. */
+struct bb_machine {
+	char model[128];     /**< "model name" */
+	char signature[96];  /**< "family F model M stepping S" */
+	long cpus;           /**< online CPUs */
+	char kernel[160];    /**< uname: sysname release machine */
+	double load[3];      /**< load average when it was read */
+};
+
+/** Fills @p m (reads /proc/cpuinfo, /proc/loadavg and uname). */
+void bb_machine_read(struct bb_machine *m);
+
 #ifdef __cplusplus
 }
 #endif

@@ -20,26 +20,25 @@
 _Static_assert(offsetof(struct sx_order, id) == 0, "the id index reads the id at offset 0");
 _Static_assert(offsetof(struct sx_level, key) == 0, "the price index reads the key at offset 0");
 
-static int sx_level_cmp(const struct sx_level *a, const struct sx_level *b)
-{
-	return (a->price > b->price) - (a->price < b->price);
-}
-
-RB_GENERATE(sx_level_tree, sx_level, rb, sx_level_cmp)
-
 /* ---- memory ---------------------------------------------------------- */
 
 /* Reserves zeroed memory: anonymous pages are touched (and so cost real
  * memory) only when used. Start-up only. */
-static void *sx_reserve(struct shmex_book *b, size_t bytes)
+void *sx_book_reserve(struct shmex_book *b, size_t bytes)
 {
 	bytes = (bytes + 4095) & ~(size_t)4095;
 	if (b->nregions == sizeof b->region / sizeof b->region[0])
 		return NULL;
+	const int prefault = (b->flags & SHMEX_BOOK_PREFAULT) != 0;
 	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		       MAP_PRIVATE | MAP_ANONYMOUS | (prefault ? 0 : MAP_NORESERVE), -1, 0);
 	if (p == MAP_FAILED)
 		return NULL;
+	if ((b->flags & SHMEX_BOOK_HUGE_PAGES) && bytes >= (2u << 20))
+		(void)madvise(p, bytes, MADV_HUGEPAGE); /* a hint: no huge pages is fine */
+	if (prefault) /* write-touch: MAP_POPULATE would map the shared zero page */
+		for (size_t off = 0; off < bytes; off += 4096)
+			((volatile char *)p)[off] = 0;
 	b->region[b->nregions] = p;
 	b->region_size[b->nregions++] = bytes;
 	return p;
@@ -60,7 +59,7 @@ static uint32_t sx_log2(uint32_t p)
 
 static int sx_itable_init(struct shmex_book *b, struct sx_itable *t, uint32_t slots, uint64_t seed)
 {
-	t->slots = sx_reserve(b, (size_t)slots * sizeof(struct sx_islot));
+	t->slots = sx_book_reserve(b, (size_t)slots * sizeof(struct sx_islot));
 	t->mask = slots - 1;
 	t->shift = 32 - sx_log2(slots);
 	t->seed = seed;
@@ -103,7 +102,11 @@ struct sx_sizes {
 static int sx_sizes_of(const struct shmex_book_params *p, struct sx_sizes *s)
 {
 	if (p == NULL || p->max_orders == 0 || p->max_orders > (1u << 30) ||
-	    p->max_levels > (1u << 30))
+	    p->max_levels > (1u << 30) ||
+	    (p->ladder_ticks != 0 && (p->ladder_ticks < 64 || p->ladder_ticks > (1u << 24) ||
+				      (p->ladder_ticks & (p->ladder_ticks - 1)))) ||
+	    (p->flags & ~(uint32_t)(SHMEX_BOOK_ISSUE_IDS | SHMEX_BOOK_PREFAULT |
+				    SHMEX_BOOK_HUGE_PAGES)))
 		return SHMEX_E_INVAL;
 	s->max_orders = p->max_orders;
 	s->max_levels = p->max_levels ? p->max_levels : p->max_orders;
@@ -126,8 +129,8 @@ size_t shmex_book_memsize(const struct shmex_book_params *params)
 
 static int sx_heap_init(struct shmex_book *b, struct sx_heap *h, uint32_t cap)
 {
-	h->e = sx_reserve(b, (size_t)cap * sizeof(struct sx_heap_entry));
-	h->pos = sx_reserve(b, (size_t)cap * 4);
+	h->e = sx_book_reserve(b, (size_t)cap * sizeof(struct sx_heap_entry));
+	h->pos = sx_book_reserve(b, (size_t)cap * 4);
 	if (!h->e || !h->pos)
 		return SHMEX_E_NOMEM;
 	h->n = 0;
@@ -153,27 +156,30 @@ int shmex_book_create(const struct shmex_book_params *params, shmex_book_sink_fn
 	b->level_free = SX_NIL;
 	b->sink = sink;
 	b->sink_ctx = sink_ctx;
+	b->flags = params->flags;
+	b->issue_ids = (params->flags & SHMEX_BOOK_ISSUE_IDS) != 0;
 	RB_INIT(&b->tree[0]);
 	RB_INIT(&b->tree[1]);
 
 	size_t n = s.max_orders;
 	uint64_t seed = sx_hash_seed(b);
-	b->orders = sx_reserve(b, n * sizeof(struct sx_order));
-	b->peak = sx_reserve(b, n * sizeof(int64_t));
-	b->expire_at = sx_reserve(b, n * sizeof(int64_t));
-	b->levels = sx_reserve(b, (size_t)s.max_levels * sizeof(struct sx_level));
-	b->queue = sx_reserve(b, n * 4);
+	b->orders = sx_book_reserve(b, n * sizeof(struct sx_order));
+	b->peak = sx_book_reserve(b, n * sizeof(int64_t));
+	b->expire_at = sx_book_reserve(b, n * sizeof(int64_t));
+	b->levels = sx_book_reserve(b, (size_t)s.max_levels * sizeof(struct sx_level));
+	b->queue = sx_book_reserve(b, n * 4);
 	b->max_matches = params->max_matches ? params->max_matches : UINT32_MAX;
 	if (params->max_matches) {
 		uint32_t ring = sx_pow2_at_least((uint64_t)(params->max_matches < s.max_orders
 							    ? params->max_matches : s.max_orders) + 1);
 		b->fok_mask = ring - 1;
-		b->fok_ring = sx_reserve(b, (size_t)ring * sizeof(struct sx_fok_entry));
+		b->fok_ring = sx_book_reserve(b, (size_t)ring * sizeof(struct sx_fok_entry));
 		if (!b->fok_ring)
 			goto nomem;
 	}
 	if (!b->orders || !b->peak || !b->expire_at || !b->levels || !b->queue ||
-	    sx_itable_init(b, &b->ids, s.id_slots, sx_splitmix64(&seed)) ||
+	    sx_levels_init(b, params->ladder_ticks ? params->ladder_ticks : SX_LADDER_DEFAULT) ||
+	    (!b->issue_ids && sx_itable_init(b, &b->ids, s.id_slots, sx_splitmix64(&seed))) ||
 	    sx_itable_init(b, &b->prices, s.price_slots, sx_splitmix64(&seed)))
 		goto nomem;
 	if (sx_heap_init(b, &b->rising, s.max_orders) || sx_heap_init(b, &b->falling, s.max_orders) ||
@@ -229,6 +235,8 @@ static void sx_emit_reject(struct shmex_book *b, uint16_t reason, uint64_t id, u
 
 /* ---- pools ----------------------------------------------------------- */
 
+/* A free slot: the most recently freed one (likely still in cache), else
+ * the next never-used one. The caller checked that one is left. */
 static inline uint32_t sx_order_alloc(struct shmex_book *b)
 {
 	uint32_t idx = b->order_free;
@@ -240,12 +248,32 @@ static inline uint32_t sx_order_alloc(struct shmex_book *b)
 	return idx;
 }
 
+/* The id slot @idx gets next when the book issues ids: generation 0 for a
+ * never-used slot (zeroed, and an issued id is never 0), else one more
+ * than the id it had. */
+static inline uint64_t sx_issued_id(const struct shmex_book *b, uint32_t idx)
+{
+	const uint64_t old = b->orders[idx].id;
+	const uint64_t gen = old ? (old >> 32) + 1 : 0;
+	return gen << 32 | ((uint64_t)idx + 1);
+}
+
+uint64_t shmex_book_next_id(const struct shmex_book *b)
+{
+	if (!b->issue_ids)
+		return 0;
+	if (b->order_free != SX_NIL)
+		return sx_issued_id(b, b->order_free);
+	return b->order_fresh < b->max_orders ? (uint64_t)b->order_fresh + 1 : 0;
+}
+
 /* Forgets a live order that is no longer on any level: id index, heaps,
  * then the slot goes back to the pool. */
 static inline void sx_order_free(struct shmex_book *b, uint32_t idx)
 {
 	struct sx_order *o = &b->orders[idx];
-	sx_itable_erase(&b->ids, sx_itable_tag(&b->ids, o->id), idx);
+	if (!b->issue_ids)
+		sx_itable_erase(&b->ids, sx_itable_tag(&b->ids, o->id), idx);
 	if (SX_UNLIKELY(o->tif == SHMEX_GTD))
 		sx_heap_remove(&b->expiry, idx);
 	if (SX_UNLIKELY(o->bits & SX_OB_PARKED)) {
@@ -261,55 +289,6 @@ static inline void sx_order_free(struct shmex_book *b, uint32_t idx)
 static inline int sx_better(int side, int64_t a, int64_t b)
 {
 	return side == SHMEX_BUY ? a > b : a < b;
-}
-
-/* Level at @price on @side, created if absent; NULL if the pool is full. */
-static struct sx_level *sx_level_get(struct shmex_book *b, int side, int64_t price)
-{
-	const uint64_t key = sx_level_key(side, price);
-	const uint32_t tag = sx_itable_block_tag(&b->prices, key);
-	uint32_t li = sx_itable_find(&b->prices, key, tag, SX_LEVEL_KEYS(b));
-	if (SX_LIKELY(li != SX_NIL))
-		return &b->levels[li];
-	li = b->level_free;
-	if (li != SX_NIL)
-		b->level_free = b->levels[li].head;
-	else if (b->level_fresh < b->max_levels)
-		li = b->level_fresh++;
-	else
-		return NULL;
-	struct sx_level *l = &b->levels[li];
-	memset(l, 0, sizeof *l);
-	l->key = key;
-	l->price = price;
-	l->head = l->tail = SX_NIL;
-	l->side = (uint32_t)side;
-	sx_level_tree_RB_INSERT(&b->tree[side], l);
-	sx_itable_insert(&b->prices, tag, li);
-	b->level_count[side]++;
-	if (b->best[side] == NULL || sx_better(side, price, b->best[side]->price))
-		b->best[side] = l;
-	return l;
-}
-
-/* The next level after @l going away from the best price. */
-static inline struct sx_level *sx_level_worse(struct shmex_book *b, struct sx_level *l)
-{
-	(void)b;
-	return l->side == SHMEX_BUY ? sx_level_tree_RB_PREV(l) : sx_level_tree_RB_NEXT(l);
-}
-
-static void sx_level_remove(struct shmex_book *b, struct sx_level *l)
-{
-	int side = (int)l->side;
-	uint32_t li = (uint32_t)(l - b->levels);
-	if (b->best[side] == l)
-		b->best[side] = sx_level_worse(b, l);
-	sx_level_tree_RB_REMOVE(&b->tree[side], l);
-	sx_itable_erase(&b->prices, sx_itable_block_tag(&b->prices, l->key), li);
-	b->level_count[side]--;
-	l->head = b->level_free;
-	b->level_free = li;
 }
 
 static inline void sx_queue_append(struct shmex_book *b, struct sx_level *l, uint32_t idx)
@@ -789,7 +768,7 @@ static inline int sx_post_crosses(const struct shmex_book *b, int side, int64_t 
  * @id_tag: the id's tag in the id index. */
 static uint16_t sx_validate(const struct shmex_book *b, const struct shmex_order *p, uint32_t id_tag)
 {
-	if (sx_itable_find(&b->ids, p->id, id_tag, SX_ORDER_KEYS(b)) != SX_NIL)
+	if (!b->issue_ids && sx_itable_find(&b->ids, p->id, id_tag, SX_ORDER_KEYS(b)) != SX_NIL)
 		return SHMEX_R_DUPLICATE_ID;
 	if (p->side > SHMEX_SELL || p->type > SHMEX_TAKE_PROFIT_MARKET || p->tif > SHMEX_GTD ||
 	    p->stp > SHMEX_STP_CANCEL_BOTH ||
@@ -820,7 +799,7 @@ static uint16_t sx_validate(const struct shmex_book *b, const struct shmex_order
 
 int shmex_book_submit(struct shmex_book *b, const struct shmex_order *p)
 {
-	const uint32_t id_tag = sx_itable_tag(&b->ids, p->id);
+	const uint32_t id_tag = b->issue_ids ? 0 : sx_itable_tag(&b->ids, p->id);
 	uint16_t reason = sx_validate(b, p, id_tag);
 	if (SX_UNLIKELY(reason != SHMEX_R_NONE)) {
 		sx_emit_reject(b, reason, p->id, p->side, p->owner, p->price, p->qty);
@@ -830,7 +809,7 @@ int shmex_book_submit(struct shmex_book *b, const struct shmex_order *p)
 			   p->type == SHMEX_TAKE_PROFIT_MARKET;
 	uint32_t idx = sx_order_alloc(b);
 	struct sx_order *o = &b->orders[idx];
-	o->id = p->id;
+	o->id = b->issue_ids ? sx_issued_id(b, idx) : p->id;
 	o->owner = p->owner;
 	o->price = market ? 0 : p->price;
 	o->remaining = p->qty;
@@ -850,7 +829,8 @@ int shmex_book_submit(struct shmex_book *b, const struct shmex_order *p)
 		b->peak[idx] = p->display_qty;
 	if (SX_UNLIKELY(p->tif == SHMEX_GTD))
 		b->expire_at[idx] = p->expire_at;
-	sx_itable_insert(&b->ids, id_tag, idx);
+	if (!b->issue_ids)
+		sx_itable_insert(&b->ids, id_tag, idx);
 	sx_emit(b, SHMEX_EV_ACCEPTED, SHMEX_R_NONE, o, o->price, p->qty, p->qty);
 
 	if (SX_UNLIKELY(sx_is_stop(p->type))) {
@@ -866,11 +846,6 @@ int shmex_book_submit(struct shmex_book *b, const struct shmex_order *p)
 	}
 	sx_run_triggers(b);
 	return 0;
-}
-
-static inline uint32_t sx_lookup(const struct shmex_book *b, uint64_t id)
-{
-	return sx_itable_find(&b->ids, id, sx_itable_tag(&b->ids, id), SX_ORDER_KEYS(b));
 }
 
 /* Ends a live order (resting or parked) with @type / @reason. */

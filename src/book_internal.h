@@ -74,6 +74,11 @@ struct sx_fok_entry {
 RB_HEAD(sx_level_tree, sx_level);
 RB_PROTOTYPE(sx_level_tree, sx_level, rb, sx_level_cmp)
 
+/* The price ladder: lad_size consecutive prices from lad_base, each with a
+ * direct slot per side, and per side a bitmap of occupied prices with a
+ * summary bitmap of non-empty words, for finding the next price. */
+#define SX_LADDER_DEFAULT (1u << 16)
+
 struct shmex_book {
 	/* Order pool. */
 	struct sx_order *orders;
@@ -81,9 +86,22 @@ struct shmex_book {
 	int64_t *expire_at;   /* GTD expiry, written for GTD orders only */
 	uint32_t max_orders;
 	uint32_t order_fresh; /* slots >= this were never used (untouched pages) */
-	uint32_t order_free;  /* free list through sx_order.next */
+	uint32_t order_free;  /* freed slots, reused first: a LIFO through .next */
+	uint8_t issue_ids;    /* SHMEX_BOOK_ISSUE_IDS: id = generation << 32 | slot + 1 */
 	uint32_t live_orders;
 	struct sx_itable ids;
+
+	/* Price ladder (see SX_LADDER): levels in the window live here; levels
+	 * outside it live in the per-side trees and the price index. */
+	int64_t lad_base;
+	uint32_t lad_size;      /* prices in the window, a power of two >= 64 */
+	uint32_t lad_words;     /* lad_size / 64 */
+	uint32_t lad_sums;      /* words of lad_sum: ceil(lad_words / 64) */
+	uint32_t *lad_slot[2];  /* level index + 1; 0 = no level */
+	uint64_t *lad_bits[2];  /* bit p: a level at lad_base + p */
+	uint64_t *lad_sum[2];   /* bit w: lad_bits word w is not 0 */
+	uint32_t lad_count[2];  /* levels in the ladder */
+	uint32_t lad_credit;    /* level creations since the window last moved */
 
 	/* Level pool and per-side indices. */
 	struct sx_level *levels;
@@ -123,9 +141,66 @@ struct shmex_book {
 	void *sink_ctx;
 
 	/* Memory regions, for destroy. */
-	void *region[16];
-	size_t region_size[16];
+	void *region[32];
+	size_t region_size[32];
 	unsigned nregions;
+	uint32_t flags;       /* enum shmex_book_flag */
 };
+
+/* ---- book.c ---------------------------------------------------------- */
+
+/* Zeroed memory for a book at creation, freed by shmex_book_destroy(). */
+void *sx_book_reserve(struct shmex_book *b, size_t bytes);
+
+/* Slot of live order @id, or SX_NIL. */
+static inline uint32_t sx_lookup(const struct shmex_book *b, uint64_t id)
+{
+	if (b->issue_ids) {
+		const uint32_t idx = (uint32_t)id - 1;
+		return idx < b->order_fresh && b->orders[idx].id == id &&
+			       (b->orders[idx].bits & SX_OB_LIVE)
+			       ? idx
+			       : SX_NIL;
+	}
+	return sx_itable_find(&b->ids, id, sx_itable_tag(&b->ids, id), b->orders,
+			      sizeof(struct sx_order));
+}
+
+/* ---- book_levels.c: finding and ordering price levels ---------------- */
+
+/* Position of @price in the ladder window, or >= lad_size if outside. */
+static inline uint64_t sx_lad_pos(const struct shmex_book *b, int64_t price)
+{
+	return (uint64_t)price - (uint64_t)b->lad_base;
+}
+
+/* Sets up a ladder of @ticks prices; 0 or SHMEX_E_NOMEM. */
+int sx_levels_init(struct shmex_book *b, uint32_t ticks);
+/* Level at @price on @side, or NULL. */
+struct sx_level *sx_level_find_slow(const struct shmex_book *b, int side, int64_t price);
+/* Level at @price on @side, created if absent; NULL if the pool is full. */
+struct sx_level *sx_level_create(struct shmex_book *b, int side, int64_t price);
+/* Removes an empty level (updating the best price). */
+void sx_level_remove(struct shmex_book *b, struct sx_level *l);
+/* The next level after @l going away from the best price, or NULL. */
+struct sx_level *sx_level_worse(const struct shmex_book *b, const struct sx_level *l);
+/* The ladder's and trees' agreement, for shmex_book_verify(). */
+int sx_levels_verify(const struct shmex_book *b);
+
+static inline struct sx_level *sx_level_find(const struct shmex_book *b, int side, int64_t price)
+{
+	const uint64_t pos = sx_lad_pos(b, price);
+	if (SX_LIKELY(pos < b->lad_size)) {
+		const uint32_t li1 = b->lad_slot[side][pos];
+		return li1 ? &b->levels[li1 - 1] : NULL;
+	}
+	return sx_level_find_slow(b, side, price);
+}
+
+static inline struct sx_level *sx_level_get(struct shmex_book *b, int side, int64_t price)
+{
+	struct sx_level *l = sx_level_find(b, side, price);
+	return SX_LIKELY(l != NULL) ? l : sx_level_create(b, side, price);
+}
 
 #endif /* SX_BOOK_INTERNAL_H */

@@ -23,19 +23,31 @@ static uint32_t sx_prefetch_slot(const struct sx_itable *t, uint32_t tag)
 
 void shmex_book_prefetch_order(const struct shmex_book *b, uint64_t id, int stage)
 {
-	const uint32_t tag = sx_itable_tag(&b->ids, id);
-	if (stage == 0) {
-		SX_PREFETCH_W(sx_itable_probe_addr(&b->ids, tag));
-		return;
+	uint32_t idx;
+	if (b->issue_ids) {
+		/* The id names the slot: no index to read, one stage less. */
+		idx = (uint32_t)id - 1;
+		if (idx >= b->order_fresh)
+			return;
+		if (stage == 0) {
+			SX_PREFETCH_W(&b->orders[idx]);
+			return;
+		}
+	} else {
+		const uint32_t tag = sx_itable_tag(&b->ids, id);
+		if (stage == 0) {
+			SX_PREFETCH_W(sx_itable_probe_addr(&b->ids, tag));
+			return;
+		}
+		idx = sx_prefetch_slot(&b->ids, tag);
+		if (idx == SX_NIL || idx >= b->order_fresh)
+			return;
+		if (stage == 1) {
+			SX_PREFETCH_W(&b->orders[idx]);
+			return;
+		}
 	}
-	uint32_t idx = sx_prefetch_slot(&b->ids, tag);
-	if (idx == SX_NIL || idx >= b->order_fresh)
-		return;
 	const struct sx_order *o = &b->orders[idx];
-	if (stage == 1) {
-		SX_PREFETCH_W(o);
-		return;
-	}
 	/* Stage 2: the order is in cache; its neighbours and level are next. */
 	if (o->id != id || o->level == SX_NIL)
 		return;
@@ -48,6 +60,22 @@ void shmex_book_prefetch_order(const struct shmex_book *b, uint64_t id, int stag
 
 void shmex_book_prefetch_level(const struct shmex_book *b, int side, int64_t price, int stage)
 {
+	const uint64_t pos = sx_lad_pos(b, price);
+	if (pos < b->lad_size) {
+		const uint32_t *slot = &b->lad_slot[side & 1][pos];
+		if (stage == 0) {
+			SX_PREFETCH_W(slot);
+			return;
+		}
+		if (*slot == 0 || *slot - 1 >= b->level_fresh)
+			return;
+		const struct sx_level *l = &b->levels[*slot - 1];
+		if (stage == 1)
+			SX_PREFETCH_W(l);
+		else if (l->tail != SX_NIL)
+			SX_PREFETCH_W(&b->orders[l->tail]);
+		return;
+	}
 	const uint64_t key = sx_level_key(side & 1, price);
 	const uint32_t tag = sx_itable_block_tag(&b->prices, key);
 	if (stage == 0) {

@@ -15,18 +15,11 @@ int shmex_book_best(const struct shmex_book *b, int side, int64_t *price)
 	return 1;
 }
 
-static const struct sx_level *sx_next_worse(const struct sx_level *l)
-{
-	/* RB_PREV/RB_NEXT take a non-const node but only read it. */
-	struct sx_level *m = (struct sx_level *)(uintptr_t)l;
-	return l->side == SHMEX_BUY ? sx_level_tree_RB_PREV(m) : sx_level_tree_RB_NEXT(m);
-}
-
 uint32_t shmex_book_depth(const struct shmex_book *b, int side, struct shmex_level_info *out,
 			  uint32_t max)
 {
 	uint32_t n = 0;
-	for (const struct sx_level *l = b->best[side & 1]; l && n < max; l = sx_next_worse(l)) {
+	for (const struct sx_level *l = b->best[side & 1]; l && n < max; l = sx_level_worse(b, l)) {
 		memset(&out[n], 0, sizeof out[n]);
 		out[n].price = l->price;
 		out[n].orders = l->count;
@@ -76,8 +69,7 @@ static void sx_info(const struct shmex_book *b, uint32_t idx, struct shmex_order
 
 int shmex_book_order(const struct shmex_book *b, uint64_t id, struct shmex_order_info *out)
 {
-	uint32_t idx = sx_itable_find(&b->ids, id, sx_itable_tag(&b->ids, id), b->orders,
-				      sizeof(struct sx_order));
+	uint32_t idx = sx_lookup(b, id);
 	if (idx == SX_NIL)
 		return SHMEX_E_UNKNOWN_ORDER;
 	sx_info(b, idx, out);
@@ -88,7 +80,7 @@ void shmex_book_walk(const struct shmex_book *b, int side,
 		     void (*fn)(void *ctx, const struct shmex_order_info *o), void *ctx)
 {
 	struct shmex_order_info info;
-	for (const struct sx_level *l = b->best[side & 1]; l; l = sx_next_worse(l))
+	for (const struct sx_level *l = b->best[side & 1]; l; l = sx_level_worse(b, l))
 		for (uint32_t i = l->head; i != SX_NIL; i = b->orders[i].next) {
 			sx_info(b, i, &info);
 			fn(ctx, &info);
@@ -107,8 +99,7 @@ static int sx_verify_level(const struct shmex_book *b, const struct sx_level *l,
 	uint32_t li = (uint32_t)(l - b->levels);
 	SX_CHECK((int)l->side == side);
 	SX_CHECK(l->key == sx_level_key(side, l->price));
-	SX_CHECK(sx_itable_find(&b->prices, l->key, sx_itable_block_tag(&b->prices, l->key),
-				b->levels, sizeof(struct sx_level)) == li);
+	SX_CHECK(sx_level_find(b, side, l->price) == l);
 	shmex_u128 displayed = 0, total = 0;
 	uint32_t count = 0, prev = SX_NIL;
 	for (uint32_t i = l->head; i != SX_NIL; i = b->orders[i].next) {
@@ -121,8 +112,7 @@ static int sx_verify_level(const struct shmex_book *b, const struct sx_level *l,
 		SX_CHECK(o->displayed > 0 && o->displayed <= o->remaining);
 		SX_CHECK((o->bits & SX_OB_ICEBERG) ? o->displayed <= b->peak[i]
 						   : o->displayed == o->remaining);
-		SX_CHECK(sx_itable_find(&b->ids, o->id, sx_itable_tag(&b->ids, o->id), b->orders,
-					sizeof(struct sx_order)) == i);
+		SX_CHECK(sx_lookup(b, o->id) == i);
 		displayed += (shmex_u128)o->displayed;
 		total += (shmex_u128)o->remaining;
 		prev = i;
@@ -140,7 +130,7 @@ int shmex_book_verify(const struct shmex_book *b)
 	for (int side = 0; side < 2; side++) {
 		uint32_t levels = 0;
 		const struct sx_level *first = NULL, *prev = NULL;
-		for (const struct sx_level *l = b->best[side]; l; l = sx_next_worse(l)) {
+		for (const struct sx_level *l = b->best[side]; l; l = sx_level_worse(b, l)) {
 			if (!first)
 				first = l;
 			if (prev)
@@ -152,12 +142,11 @@ int shmex_book_verify(const struct shmex_book *b)
 			prev = l;
 			levels++;
 		}
+		/* Every level reached from the best, in strict price order: so
+		 * the best is the extreme. */
 		SX_CHECK(levels == b->level_count[side]);
-		struct sx_level_tree *t = (struct sx_level_tree *)(uintptr_t)&b->tree[side];
-		struct sx_level *extreme = side == SHMEX_BUY ? RB_MAX(sx_level_tree, t)
-							     : RB_MIN(sx_level_tree, t);
-		SX_CHECK(extreme == b->best[side]);
 	}
+	SX_CHECK(sx_levels_verify(b) == 0);
 	if (b->best[0] && b->best[1])
 		SX_CHECK(b->best[0]->price < b->best[1]->price);
 	uint32_t parked = 0, live = 0;

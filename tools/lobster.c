@@ -1322,7 +1322,7 @@ static void sx_apply(struct shmex_book *book, const struct sx_cmd *c)
 static void sx_check(struct sx_check *ck, const struct sx_conv *cv, const struct sx_input *in,
 		     const struct sx_opts *opt)
 {
-	struct shmex_book_params params = {0, 0, 0};
+	struct shmex_book_params params = {.max_orders = 0};
 	struct shmex_book *book = NULL;
 	struct shmex_level_info *lv = sx_calloc(in->levels, sizeof *lv);
 	struct sx_view *view = sx_calloc(1, sizeof *view);

@@ -159,6 +159,34 @@ struct shmex_book_params {
 	 *  that could not fill whole within it is KILLED (SHMEX_R_MATCH_LIMIT)
 	 *  before any trade; its check then reads at most max_matches orders. */
 	uint32_t max_matches;
+	uint32_t flags;      /**< enum shmex_book_flag */
+	/** Width of the price ladder: the window of consecutive prices (ticks)
+	 *  around the touch whose levels are found by direct index and
+	 *  ordered by bitmaps; levels outside it use a tree and a hash index.
+	 *  A power of two from 64 to 2^24; 0 = 65536. It moves with the
+	 *  market (amortized). Costs 8 bytes per tick of reserved memory,
+	 *  touched only near prices in use. */
+	uint32_t ladder_ticks;
+};
+
+/** Book options (struct shmex_book_params.flags). */
+enum shmex_book_flag {
+	/** The book issues order ids: shmex_order.id is ignored by
+	 *  shmex_book_submit(), and the order gets shmex_book_next_id() (the
+	 *  ACCEPTED event carries it). An issued id names the order's slot, so
+	 *  every command finds its order with one load and no hash probe, and
+	 *  needs no duplicate check. The most recently freed slot is reused
+	 *  first (it is likely still in cache), under a new generation (the
+	 *  id's high 32 bits), so an id is not issued again before 2^32 reuses
+	 *  of its slot; a book that never freed a slot issues 1, 2, 3, … */
+	SHMEX_BOOK_ISSUE_IDS = 1u << 0,
+	/** Touch all of the book's memory at creation, so that no command
+	 *  waits for the kernel to provide a page (creation takes longer and
+	 *  the whole capacity is resident at once). */
+	SHMEX_BOOK_PREFAULT = 1u << 1,
+	/** Ask for transparent huge pages (madvise) for the book's large
+	 *  regions: fewer TLB misses on a big book. */
+	SHMEX_BOOK_HUGE_PAGES = 1u << 2,
 };
 
 struct shmex_book;
@@ -170,11 +198,16 @@ struct shmex_book;
  * chosen to collide cannot make its commands O(n); the environment variable
  * SHMEX_HASH_SEED (a number) fixes the seed instead, for reproducing a
  * memory layout. No result ever depends on the seed.
- * @return 0, SHMEX_E_INVAL (capacity 0 or too large, no @p sink, no @p out)
- *         or SHMEX_E_NOMEM.
+ * @return 0, SHMEX_E_INVAL (capacity 0 or too large, unknown flags, no
+ *         @p sink, no @p out) or SHMEX_E_NOMEM.
  */
 int shmex_book_create(const struct shmex_book_params *params, shmex_book_sink_fn sink,
 		      void *sink_ctx, struct shmex_book **out);
+
+/** The id the next accepted order will get in a book made with
+ *  SHMEX_BOOK_ISSUE_IDS (0 if the book is full or does not issue ids).
+ *  A refused order takes no id. O(1). */
+uint64_t shmex_book_next_id(const struct shmex_book *book);
 
 /** Frees a book made by shmex_book_create(). NULL is allowed. */
 void shmex_book_destroy(struct shmex_book *book);

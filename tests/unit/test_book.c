@@ -1317,6 +1317,133 @@ static void test_match_limit_fok_is_all_or_nothing(void **state)
 	assert_int_equal(nth(SHMEX_EV_TRADE, 1)->maker_id, 3);
 }
 
+static void test_create_refuses_bad_options(void **state)
+{
+	(void)state;
+	struct shmex_book *b = NULL;
+	struct shmex_book_params p = { .max_orders = 16, .flags = 1u << 7 };
+	assert_int_equal(shmex_book_create(&p, sink, &R, &b), SHMEX_E_INVAL); /* unknown flag */
+	const uint32_t bad_ticks[] = { 1, 32, 63, 96, 1000, (1u << 24) + 64, 1u << 25 };
+	p.flags = 0;
+	for (size_t i = 0; i < sizeof bad_ticks / sizeof bad_ticks[0]; i++) {
+		p.ladder_ticks = bad_ticks[i];
+		assert_int_equal(shmex_book_create(&p, sink, &R, &b), SHMEX_E_INVAL);
+	}
+	assert_null(b);
+	p.ladder_ticks = 64;
+	p.flags = SHMEX_BOOK_ISSUE_IDS | SHMEX_BOOK_PREFAULT | SHMEX_BOOK_HUGE_PAGES;
+	assert_int_equal(shmex_book_create(&p, sink, &R, &b), 0);
+	shmex_book_destroy(b);
+}
+
+/* A book that issues ids: the id names the slot; freed slots come back
+ * under a new generation, so an ended order's id stays unknown. */
+static void test_issued_ids(void **state)
+{
+	(void)state;
+	shmex_book_destroy(B);
+	memset(&R, 0, sizeof R);
+	struct shmex_book_params p = { .max_orders = 3, .flags = SHMEX_BOOK_ISSUE_IDS };
+	assert_int_equal(shmex_book_create(&p, sink, &R, &B), 0);
+	struct shmex_order o = limit(999, SHMEX_BUY, 100, 5); /* the id given is ignored */
+	assert_int_equal(shmex_book_next_id(B), 1);
+	assert_int_equal(submit(o), 0);
+	assert_int_equal(R.ev[0].type, SHMEX_EV_ACCEPTED);
+	assert_int_equal(R.ev[0].order_id, 1);
+	assert_int_equal(R.ev[1].order_id, 1);
+	assert_int_equal(shmex_book_next_id(B), 2);
+	assert_int_equal(submit(o), 0); /* the same id again is no duplicate here */
+	assert_int_equal(R.ev[0].order_id, 2);
+	/* Refused orders take no id. */
+	o.qty = 0;
+	assert_int_equal(submit(o), SHMEX_E_BAD_QTY);
+	assert_int_equal(R.ev[0].order_id, 999);
+	assert_int_equal(shmex_book_next_id(B), 3);
+	o.qty = 5;
+	assert_int_equal(submit(o), 0);
+	assert_int_equal(shmex_book_next_id(B), 0); /* full */
+	assert_int_equal(submit(o), SHMEX_E_FULL);
+	/* Cancel 2: its slot comes back as generation 1. */
+	clear();
+	assert_int_equal(shmex_book_cancel(B, 2), 0);
+	assert_int_equal(R.ev[0].order_id, 2);
+	const uint64_t reissued = (UINT64_C(1) << 32) | 2;
+	assert_int_equal(shmex_book_next_id(B), reissued);
+	assert_int_equal(submit(o), 0);
+	assert_int_equal(R.ev[0].order_id, reissued);
+	/* Stale and never-issued ids are unknown; live ones are found. */
+	struct shmex_order_info info;
+	assert_int_equal(shmex_book_order(B, 2, &info), SHMEX_E_UNKNOWN_ORDER);
+	assert_int_equal(shmex_book_cancel(B, 2), SHMEX_E_UNKNOWN_ORDER);
+	const uint64_t unknown[] = { 0, 4, UINT64_MAX, (UINT64_C(2) << 32) | 2, UINT64_C(1) << 32 };
+	for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
+		assert_int_equal(shmex_book_cancel(B, unknown[i]), SHMEX_E_UNKNOWN_ORDER);
+		assert_int_equal(shmex_book_reduce(B, unknown[i], 1), SHMEX_E_UNKNOWN_ORDER);
+		assert_int_equal(shmex_book_amend(B, unknown[i], 100, 1), SHMEX_E_UNKNOWN_ORDER);
+		shmex_book_prefetch_order(B, unknown[i], 0);
+		shmex_book_prefetch_order(B, unknown[i], 1);
+		shmex_book_prefetch_order(B, unknown[i], 2);
+	}
+	assert_int_equal(shmex_book_order(B, reissued, &info), 0);
+	assert_int_equal(info.id, reissued);
+	assert_int_equal(shmex_book_order(B, 3, &info), 0);
+	/* A trade names both by their issued ids (an IOC needs a slot too). */
+	assert_int_equal(shmex_book_cancel(B, 3), 0);
+	struct shmex_order sell = limit(0, SHMEX_SELL, 100, 15);
+	sell.tif = SHMEX_IOC;
+	assert_int_equal(submit(sell), 0);
+	assert_int_equal(R.ev[0].order_id, (UINT64_C(1) << 32) | 3);
+	assert_int_equal(count_type(SHMEX_EV_TRADE), 2);
+	assert_int_equal(nth(SHMEX_EV_TRADE, 0)->maker_id, 1);
+	assert_int_equal(nth(SHMEX_EV_TRADE, 1)->maker_id, reissued);
+	assert_int_equal(nth(SHMEX_EV_TRADE, 1)->order_id, (UINT64_C(1) << 32) | 3);
+	assert_int_equal(shmex_book_order_count(B), 0);
+	verify();
+}
+
+/* Levels on both sides of the ladder window, in the window and far away,
+ * come out in price order, and the window follows the market. */
+static void test_ladder_and_far_levels_in_order(void **state)
+{
+	(void)state;
+	shmex_book_destroy(B);
+	memset(&R, 0, sizeof R);
+	struct shmex_book_params p = { .max_orders = 64, .ladder_ticks = 64 };
+	assert_int_equal(shmex_book_create(&p, sink, &R, &B), 0);
+	const int64_t bids[] = { 10, 70, 1, 63, 64, 200, 5000 };
+	const int64_t asks[] = { INT64_MAX, 6000, 5001, 9000, INT64_MAX - 70 };
+	uint64_t id = 1;
+	for (size_t i = 0; i < sizeof bids / sizeof bids[0]; i++)
+		assert_int_equal(add(id++, SHMEX_BUY, bids[i], 1), 0);
+	for (size_t i = 0; i < sizeof asks / sizeof asks[0]; i++)
+		assert_int_equal(add(id++, SHMEX_SELL, asks[i], 1), 0);
+	struct shmex_level_info lv[16];
+	const int64_t want_bids[] = { 5000, 200, 70, 64, 63, 10, 1 };
+	const int64_t want_asks[] = { 5001, 6000, 9000, INT64_MAX - 70, INT64_MAX };
+	assert_int_equal(shmex_book_depth(B, SHMEX_BUY, lv, 16), 7);
+	for (int i = 0; i < 7; i++)
+		assert_int_equal(lv[i].price, want_bids[i]);
+	assert_int_equal(shmex_book_depth(B, SHMEX_SELL, lv, 16), 5);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(lv[i].price, want_asks[i]);
+	/* Sweep the asks from the top: every best on the way is right. */
+	struct shmex_order sweep = limit(100, SHMEX_BUY, INT64_MAX, 4);
+	sweep.tif = SHMEX_IOC;
+	assert_int_equal(submit(sweep), 0);
+	assert_int_equal(count_type(SHMEX_EV_TRADE), 4);
+	assert_int_equal(nth(SHMEX_EV_TRADE, 3)->price, INT64_MAX - 70);
+	int64_t best;
+	assert_true(shmex_book_best(B, SHMEX_SELL, &best));
+	assert_int_equal(best, INT64_MAX);
+	struct shmex_order down = limit(101, SHMEX_SELL, 1, 7);
+	down.tif = SHMEX_IOC;
+	assert_int_equal(submit(down), 0);
+	assert_int_equal(count_type(SHMEX_EV_TRADE), 7);
+	for (int i = 0; i < 7; i++)
+		assert_int_equal(nth(SHMEX_EV_TRADE, i)->price, want_bids[i]);
+	assert_false(shmex_book_best(B, SHMEX_BUY, &best));
+}
+
 int main(void)
 {
 	/* The flooding tests need the default, randomly keyed hash. */
@@ -1372,6 +1499,9 @@ int main(void)
 		T(test_match_limit_kills_the_rest),
 		T(test_match_limit_counts_iceberg_peaks_and_stp),
 		T(test_match_limit_fok_is_all_or_nothing),
+		T(test_create_refuses_bad_options),
+		T(test_issued_ids),
+		T(test_ladder_and_far_levels_in_order),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -214,12 +214,16 @@ struct pair {
 	uint32_t nwf, nwm;
 };
 
+/* Options of the fast book that change no result, set per scenario. */
+static uint32_t g_book_flags, g_ladder_ticks;
+
 static int pair_open(struct pair *p, uint32_t max_orders, uint32_t max_levels,
 		     uint32_t max_matches)
 {
 	memset(p, 0, sizeof *p);
 	struct shmex_book_params params = {.max_orders = max_orders, .max_levels = max_levels,
-					   .max_matches = max_matches};
+					   .max_matches = max_matches, .flags = g_book_flags,
+					   .ladder_ticks = g_ladder_ticks};
 	if (shmex_book_create(&params, evbuf_sink, &p->ef, &p->fast) != 0)
 		return -1;
 	p->model = model_book_create_ex(max_orders, max_levels, max_matches, evbuf_sink, &p->em);
@@ -254,6 +258,16 @@ static void pair_apply(struct pair *p, const struct cmd *c, int64_t *rf, int64_t
 	p->ef.n = p->em.n = 0;
 	switch (c->kind) {
 	case CMD_SUBMIT:
+		if (g_book_flags & SHMEX_BOOK_ISSUE_IDS) {
+			/* Both books take the id the fast book issues. */
+			struct shmex_order o = c->o;
+			uint64_t id = shmex_book_next_id(p->fast);
+			if (id)
+				o.id = id;
+			*rf = shmex_book_submit(p->fast, &o);
+			*rm = model_book_submit(p->model, &o);
+			break;
+		}
 		*rf = shmex_book_submit(p->fast, &c->o);
 		*rm = model_book_submit(p->model, &c->o);
 		break;
@@ -579,6 +593,8 @@ struct scenario {
 	unsigned share;          /* parts per 100 of SHMEX_DIFF_COMMANDS */
 	uint32_t max_orders, max_levels;
 	uint32_t max_matches;    /* struct shmex_book_params.max_matches */
+	uint32_t ladder_ticks;   /* struct shmex_book_params.ladder_ticks (0: default) */
+	int issue_ids;           /* the fast book issues ids (SHMEX_BOOK_ISSUE_IDS) */
 	uint32_t target_live;    /* above this, cancels are favoured */
 	int64_t mid, band;       /* limit prices in mid +- band */
 	unsigned passive;        /* per mille: price on the order's own side of mid */
@@ -593,18 +609,18 @@ struct scenario {
 };
 
 static const struct scenario scenarios[] = {
-	{.name = "narrow", .share = 20, .max_orders = 1024, .target_live = 200, .mid = 1000,
+	{.name = "narrow", .share = 15, .max_orders = 1024, .target_live = 200, .mid = 1000,
 	 .band = 6, .qty_max = 20, .owners = 8, .w_limit = 50, .w_market = 8, .w_stop = 6,
 	 .w_cancel = 14, .w_reduce = 6, .w_amend = 10, .w_mass = 1, .w_advance = 3,
 	 .p_ioc = 120, .p_fok = 80, .p_gtd = 150, .p_post = 80, .p_ice = 120, .p_owner = 500,
 	 .p_stp = 400, .p_invalid = 30, .p_extreme = 8, .p_dup = 20, .p_notional = 300},
-	{.name = "deep", .share = 15, .max_orders = 4096, .target_live = 1500, .mid = 100000,
+	{.name = "deep", .share = 10, .max_orders = 4096, .target_live = 1500, .mid = 100000,
 	 .band = 400, .passive = 850, .qty_max = 100, .owners = 16, .w_limit = 60,
 	 .w_market = 3, .w_stop = 4, .w_cancel = 15, .w_reduce = 6, .w_amend = 10, .w_mass = 1,
 	 .w_advance = 2, .p_ioc = 50, .p_fok = 40, .p_gtd = 100, .p_post = 100, .p_ice = 120,
 	 .p_owner = 400, .p_stp = 300, .p_invalid = 20, .p_extreme = 3, .p_dup = 10,
 	 .p_notional = 300, .id_shift = 20},
-	{.name = "tiny", .share = 15, .max_orders = 8, .max_levels = 0, .target_live = 9,
+	{.name = "tiny", .share = 10, .max_orders = 8, .max_levels = 0, .target_live = 9,
 	 .mid = 50, .band = 4, .qty_max = 6, .owners = 3, .w_limit = 50, .w_market = 8,
 	 .w_stop = 10, .w_cancel = 12, .w_reduce = 6, .w_amend = 10, .w_mass = 2,
 	 .w_advance = 4, .p_ioc = 100, .p_fok = 100, .p_gtd = 200, .p_post = 100, .p_ice = 150,
@@ -641,6 +657,27 @@ static const struct scenario scenarios[] = {
 	 .w_advance = 2, .p_ioc = 150, .p_fok = 250, .p_gtd = 100, .p_post = 50, .p_ice = 300,
 	 .p_owner = 600, .p_stp = 500, .p_invalid = 20, .p_extreme = 5, .p_dup = 15,
 	 .p_notional = 200},
+	/* A 64-tick ladder on a market that wanders over thousands of ticks:
+	 * levels on both sides of the window, in the trees and the ladder,
+	 * and the window moving all the time. */
+	/* The fast book issues the ids (both books use them): slots reused
+	 * under new generations, stale ids of ended orders named again. */
+	{.name = "issued", .share = 5, .max_orders = 1024, .issue_ids = 1, .target_live = 200,
+	 .mid = 1000, .band = 6, .qty_max = 20, .owners = 8, .w_limit = 50, .w_market = 8,
+	 .w_stop = 6, .w_cancel = 14, .w_reduce = 6, .w_amend = 10, .w_mass = 1, .w_advance = 3,
+	 .p_ioc = 120, .p_fok = 80, .p_gtd = 150, .p_post = 80, .p_ice = 120, .p_owner = 500,
+	 .p_stp = 400, .p_invalid = 30, .p_extreme = 8, .p_notional = 300},
+	{.name = "issued_tiny", .share = 5, .max_orders = 8, .issue_ids = 1, .target_live = 9,
+	 .mid = 50, .band = 4, .qty_max = 6, .owners = 3, .w_limit = 50, .w_market = 8,
+	 .w_stop = 10, .w_cancel = 12, .w_reduce = 6, .w_amend = 10, .w_mass = 2,
+	 .w_advance = 4, .p_ioc = 100, .p_fok = 100, .p_gtd = 200, .p_post = 100, .p_ice = 150,
+	 .p_owner = 500, .p_stp = 400, .p_invalid = 40, .p_extreme = 10, .p_notional = 300},
+	{.name = "ladder_moves", .share = 5, .max_orders = 1024, .ladder_ticks = 64,
+	 .target_live = 300, .mid = 5000, .band = 150, .passive = 600, .qty_max = 10,
+	 .owners = 6, .w_limit = 60, .w_market = 6, .w_stop = 6, .w_cancel = 12, .w_reduce = 5,
+	 .w_amend = 10, .w_mass = 1, .w_advance = 2, .p_ioc = 100, .p_fok = 80, .p_gtd = 100,
+	 .p_post = 80, .p_ice = 100, .p_owner = 400, .p_stp = 300, .p_invalid = 20,
+	 .p_extreme = 10, .p_dup = 15, .p_notional = 200},
 	{.name = "capped_one", .share = 5, .max_orders = 64, .max_matches = 1, .target_live = 40,
 	 .mid = 100, .band = 2, .passive = 600, .qty_max = 5, .owners = 3, .w_limit = 50,
 	 .w_market = 10, .w_stop = 8, .w_cancel = 10, .w_reduce = 6, .w_amend = 10, .w_mass = 2,
@@ -1054,6 +1091,8 @@ static void run_scenario(const struct scenario *sc, size_t idx)
 	const uint64_t seed = scenario_seed(idx);
 	const long total = scenario_commands(sc);
 	struct pair p;
+	g_book_flags = sc->issue_ids ? SHMEX_BOOK_ISSUE_IDS : 0;
+	g_ladder_ticks = sc->ladder_ticks;
 	assert_int_equal(pair_open(&p, sc->max_orders, sc->max_levels, sc->max_matches), 0);
 	struct gen g;
 	memset(&g, 0, sizeof g);
@@ -1242,7 +1281,10 @@ static void diff_stops(void **state) { (void)state; run_scenario(&scenarios[4], 
 static void diff_stp(void **state) { (void)state; run_scenario(&scenarios[5], 5); }
 static void diff_extreme(void **state) { (void)state; run_scenario(&scenarios[6], 6); }
 static void diff_capped(void **state) { (void)state; run_scenario(&scenarios[7], 7); }
-static void diff_capped_one(void **state) { (void)state; run_scenario(&scenarios[8], 8); }
+static void diff_issued(void **state) { (void)state; run_scenario(&scenarios[8], 8); }
+static void diff_issued_tiny(void **state) { (void)state; run_scenario(&scenarios[9], 9); }
+static void diff_ladder_moves(void **state) { (void)state; run_scenario(&scenarios[10], 10); }
+static void diff_capped_one(void **state) { (void)state; run_scenario(&scenarios[11], 11); }
 
 /* ---- handwritten scenarios (both books) ------------------------------- */
 
@@ -1711,6 +1753,9 @@ int main(void)
 		cmocka_unit_test_teardown(diff_stp, diff_teardown),
 		cmocka_unit_test_teardown(diff_extreme, diff_teardown),
 		cmocka_unit_test_teardown(diff_capped, diff_teardown),
+		cmocka_unit_test_teardown(diff_issued, diff_teardown),
+		cmocka_unit_test_teardown(diff_issued_tiny, diff_teardown),
+		cmocka_unit_test_teardown(diff_ladder_moves, diff_teardown),
 		cmocka_unit_test_teardown(diff_capped_one, diff_teardown),
 	};
 	return cmocka_run_group_tests_name("book_diff", tests, NULL, NULL);
