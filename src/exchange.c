@@ -487,6 +487,10 @@ int shmex_exchange_submit(struct shmex_exchange *ex, const struct shmex_order_re
 	struct sx_plan plan;
 	uint16_t reason;
 
+	/* Acceptance links the order after the user's newest live one: start
+	 * loading that record's link now, ahead of the checks. */
+	if (u != NULL && u->tail != SX_NONE)
+		__builtin_prefetch(&ex->orders[u->tail].user_next, 1);
 	if (u == NULL)
 		reason = SHMEX_R_UNKNOWN_USER;
 	else if ((s = sx_symbol_get(ex, req->symbol)) == NULL)
@@ -505,10 +509,6 @@ int shmex_exchange_submit(struct shmex_exchange *ex, const struct shmex_order_re
 	struct sx_order *o = sx_order_alloc(ex);
 	if (SX_UNLIKELY(o == NULL))
 		return sx_reject_new(ex, req, SHMEX_R_BOOK_FULL, ack);
-	/* Acceptance links it after the user's newest live order: start
-	 * loading that record's link now. */
-	if (u->tail != SX_NONE)
-		__builtin_prefetch(&ex->orders[u->tail].user_next, 1);
 	sx_order_fill(ex, o, req);
 	o->state = SX_OS_PENDING;
 	o->price = plan.bo.price;

@@ -15,27 +15,6 @@ void sx_divisor_init(struct sx_divisor *dv, int64_t d)
 	dv->magic = UINT64_MAX / (uint64_t)d;
 }
 
-void sx_divmod(shmex_i128 x, const struct sx_divisor *dv, shmex_i128 *q, uint64_t *r)
-{
-	if (x <= (shmex_i128)UINT64_MAX) {
-		/* magic >= 2^64/d - 2, so q undershoots x/d by at most 2 and
-		 * never overshoots. */
-		uint64_t x64 = (uint64_t)x;
-		uint64_t q64 = (uint64_t)(((shmex_u128)x64 * dv->magic) >> 64);
-		uint64_t r64 = x64 - q64 * dv->d;
-		while (r64 >= dv->d) {
-			q64++;
-			r64 -= dv->d;
-		}
-		*q = q64;
-		*r = r64;
-		return;
-	}
-	shmex_u128 qq = (shmex_u128)x / dv->d;
-	*q = (shmex_i128)qq;
-	*r = (uint64_t)((shmex_u128)x - qq * dv->d);
-}
-
 /* ceil or floor of num * kn / d, in 128 bits; SHMEX_E_OVERFLOW if num * kn
  * does not fit. */
 static inline int sx_quotient(shmex_i128 num, int64_t kn, const struct sx_divisor *dv,

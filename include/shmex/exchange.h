@@ -491,11 +491,12 @@ int shmex_exchange_cancel(struct shmex_exchange *ex, uint32_t user, uint64_t ord
  * user's available balance cannot cover it: nothing changes), less is
  * released. Takes a rate-limit token. Checks: user, order live and the
  * user's (UNKNOWN_ORDER), halted, rate, quantity (BAD_QTY: <= 0, above
- * max_qty, or, for an iceberg, more than max_iceberg_parts peaks), price (BAD_PRICE), a parked stop (BAD_OPTION), band,
- * overflow (OVERFLOW: new_qty lots of base, filled + new_qty, or the value
- * beyond int64), notional (RISK: new_price * new_qty, a sell at the best bid
- * if higher), funds (NO_FUNDS; OVERFLOW if the new reservation does not
- * fit), then the book (POST_ONLY).
+ * max_qty, or, for an iceberg, more than max_iceberg_parts peaks), price
+ * (BAD_PRICE), a parked stop (BAD_OPTION), band, overflow (OVERFLOW:
+ * new_qty lots of base, filled + new_qty, or the value beyond int64),
+ * notional (RISK: new_price * new_qty, a sell at the best bid if higher),
+ * funds (NO_FUNDS; OVERFLOW if the new reservation does not fit), then the
+ * book (POST_ONLY).
  * @return 0 or the negative code of the reason, as shmex_exchange_submit().
  */
 int shmex_exchange_amend(struct shmex_exchange *ex, uint32_t user, uint64_t order_id,

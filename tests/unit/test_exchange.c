@@ -1716,7 +1716,8 @@ static void test_open_orders(void **state)
 	limit(f, s, SHMEX_SELL, 85, 1); /* 1 of d (91 of other first) */
 	assert_int_equal(shmex_exchange_open_orders(f->ex, b, SHMEX_ALL_SYMBOLS, 0, out, 8, &total), 2);
 	assert_true(out[0].order_id == stop && out[1].order_id == d);
-	assert_int_equal(shmex_exchange_open_orders(f->ex, other, SHMEX_ALL_SYMBOLS, 0, out, 8, &total), 0);
+	assert_int_equal(shmex_exchange_open_orders(f->ex, other, SHMEX_ALL_SYMBOLS, 0, out, 8, &total),
+			 0);
 	assert_int_equal(shmex_exchange_mass_cancel(f->ex, b, f->sym, NULL), 0);
 	assert_int_equal(shmex_exchange_open_orders(f->ex, b, SHMEX_ALL_SYMBOLS, 0, out, 8, &total), 0);
 	assert_int_equal(total, 0);
