@@ -68,6 +68,7 @@ int shmex_exchange_create(const struct shmex_exchange_config *cfg, struct shmex_
 		return SHMEX_E_NOMEM;
 	}
 	ex->users[SHMEX_FEE_ACCOUNT].used = 1;
+	ex->users[SHMEX_FEE_ACCOUNT].head = ex->users[SHMEX_FEE_ACCOUNT].tail = SX_NONE;
 	*out = ex;
 	return 0;
 }
@@ -312,7 +313,7 @@ static uint16_t sx_prepare(struct shmex_exchange *ex, const struct sx_symbol *s,
 	if (market && r->side == SHMEX_BUY && r->price == 0 && r->quote_budget == 0)
 		return SHMEX_R_BAD_OPTION; /* a market buy needs a budget or a protection price */
 	if (r->qty <= 0 || r->display_qty < 0 || r->qty < s->p.min_qty ||
-	    (s->p.max_qty && r->qty > s->p.max_qty))
+	    (s->p.max_qty && r->qty > s->p.max_qty) || !sx_peak_ok(s, r->display_qty, r->qty))
 		return SHMEX_R_BAD_QTY;
 	if ((!market && r->price <= 0) || r->price < 0 || (stop && r->trigger_price <= 0))
 		return SHMEX_R_BAD_PRICE;
@@ -339,18 +340,27 @@ static uint16_t sx_prepare(struct shmex_exchange *ex, const struct sx_symbol *s,
 			   : r->type == SHMEX_STOP_MARKET ? SHMEX_STOP_LIMIT : SHMEX_TAKE_PROFIT_LIMIT;
 	plan->budget_mode = r->quote_budget > 0;
 
-	int64_t value = 0, base;
+	int64_t base;
 	int rc;
 	if (__builtin_mul_overflow(r->qty, s->p.lot_size, &base))
 		return SHMEX_R_OVERFLOW;
-	/* A buy's value overflowing is caught by its reservation; a sell's
-	 * cannot hurt (no buyer can pay more than the supply). */
-	if (s->p.max_notional && r->price > 0) {
-		rc = sx_value(s, (shmex_i128)r->price * r->qty, 1, &value);
-		if (rc != 0)
-			return SHMEX_R_OVERFLOW;
-		if (value > s->p.max_notional)
-			return SHMEX_R_RISK;
+	if (s->p.max_notional) {
+		uint16_t why;
+		/* A sell trades at the bids if it matches on entry: any but
+		 * a stop, or a stop that triggers at once. */
+		if (r->side == SHMEX_BUY || r->price > 0)
+			why = sx_notional_check(s, r->side,
+						!stop || sx_stop_triggers_now(s, r->side, r->type,
+									      r->trigger_price),
+						r->price, r->qty);
+		else if (r->type == SHMEX_MARKET && r->tif == SHMEX_IOC)
+			why = (bo->max_notional = s->max_ticklots) > 0 ? SHMEX_R_NONE : SHMEX_R_RISK;
+		else if (r->type == SHMEX_MARKET) /* FOK: at the best bid */
+			why = sx_notional_check(s, r->side, 1, 0, r->qty);
+		else /* stop / take-profit market: its bids are not known before it triggers */
+			why = SHMEX_R_RISK;
+		if (why != SHMEX_R_NONE)
+			return why;
 	}
 	if (r->side == SHMEX_SELL) {
 		plan->lock = base;
@@ -360,9 +370,15 @@ static uint16_t sx_prepare(struct shmex_exchange *ex, const struct sx_symbol *s,
 		if (sx_budget_ticklots(s, r->quote_budget, &bo->max_notional) != 0 ||
 		    bo->max_notional == 0)
 			return SHMEX_R_BUDGET;
+		/* A taker rebate buys more value than the budget. */
+		if (s->p.max_notional && bo->max_notional > s->max_ticklots) {
+			if (s->max_ticklots == 0)
+				return SHMEX_R_RISK;
+			bo->max_notional = s->max_ticklots;
+		}
 		plan->lock = r->quote_budget;
 	} else {
-		rc = sx_buy_reserve(s, 0, 0, r->price, r->qty, &plan->lock);
+		rc = sx_buy_reserve(s, 0, r->price, r->qty, &plan->lock);
 		if (rc != 0)
 			return sx_rc_reason(rc);
 	}
@@ -418,7 +434,7 @@ static void sx_order_fill(struct shmex_exchange *ex, struct sx_order *o,
 	o->clid_indexed = 0;
 	o->trades = 0;
 	o->notional = 0;
-	o->wnum = 0;
+	o->wrem = 0;
 	o->trigger = r->trigger_price;
 	o->expire_at = r->expire_at;
 	o->created = ex->now;
@@ -426,6 +442,7 @@ static void sx_order_fill(struct shmex_exchange *ex, struct sx_order *o,
 		o->budget = r->quote_budget;
 	else
 		o->display = r->display_qty;
+	o->user_prev = o->user_next = SX_NONE;
 }
 
 /* A new order refused before the book: a record (if one is free) with its
@@ -470,6 +487,10 @@ int shmex_exchange_submit(struct shmex_exchange *ex, const struct shmex_order_re
 	struct sx_plan plan;
 	uint16_t reason;
 
+	/* Acceptance links the order after the user's newest live one: start
+	 * loading that record's link now, ahead of the checks. */
+	if (u != NULL && u->tail != SX_NONE)
+		__builtin_prefetch(&ex->orders[u->tail].user_next, 1);
 	if (u == NULL)
 		reason = SHMEX_R_UNKNOWN_USER;
 	else if ((s = sx_symbol_get(ex, req->symbol)) == NULL)
@@ -559,7 +580,8 @@ int shmex_exchange_amend(struct shmex_exchange *ex, uint32_t user, uint64_t orde
 		return sx_refuse(ack, o, order_id, 0, SHMEX_R_HALTED);
 	if (!sx_rate_take(u, ex->now))
 		return sx_refuse(ack, o, order_id, 0, SHMEX_R_RATE_LIMIT);
-	if (new_qty <= 0 || (s->p.max_qty && new_qty > s->p.max_qty))
+	if (new_qty <= 0 || (s->p.max_qty && new_qty > s->p.max_qty) ||
+	    (!o->budget_mode && !sx_peak_ok(s, o->display, new_qty)))
 		return sx_refuse(ack, o, order_id, 0, SHMEX_R_BAD_QTY);
 	if (new_price <= 0)
 		return sx_refuse(ack, o, order_id, 0, SHMEX_R_BAD_PRICE);
@@ -570,17 +592,17 @@ int shmex_exchange_amend(struct shmex_exchange *ex, uint32_t user, uint64_t orde
 
 	/* The order's quantity becomes filled + new_qty (cancelled is 0 while
 	 * it lives): it must fit too. */
-	int64_t value = 0, need, base, qty;
+	int64_t need, base, qty;
 	if (__builtin_mul_overflow(new_qty, s->p.lot_size, &base) ||
-	    __builtin_add_overflow(o->filled, new_qty, &qty) ||
-	    (s->p.max_notional && sx_value(s, (shmex_i128)new_price * new_qty, 1, &value) != 0))
+	    __builtin_add_overflow(o->filled, new_qty, &qty))
 		return sx_refuse(ack, o, order_id, 0, SHMEX_R_OVERFLOW);
-	if (s->p.max_notional && value > s->p.max_notional)
-		return sx_refuse(ack, o, order_id, 0, SHMEX_R_RISK);
+	uint16_t why = sx_notional_check(s, o->side, 1, new_price, new_qty);
+	if (why != SHMEX_R_NONE)
+		return sx_refuse(ack, o, order_id, 0, why);
 	if (o->side == SHMEX_SELL) {
 		need = base;
 	} else {
-		int rc = sx_buy_reserve(s, o->wnum, o->settled, new_price, new_qty, &need);
+		int rc = sx_buy_reserve(s, o->wrem, new_price, new_qty, &need);
 		if (rc != 0)
 			return sx_refuse(ack, o, order_id, 0, sx_rc_reason(rc));
 	}
@@ -630,4 +652,56 @@ uint32_t shmex_exchange_advance(struct shmex_exchange *ex, int64_t now)
 	for (uint32_t sid = 1; sid <= ex->n_symbols; sid++)
 		n += shmex_book_advance(ex->symbols[sid].book, now);
 	return n;
+}
+
+/* ---- open orders --------------------------------------------------------- */
+
+void sx_user_link(struct shmex_exchange *ex, struct sx_order *o)
+{
+	struct sx_user *u = &ex->users[o->user];
+	uint32_t slot = (uint32_t)(o - ex->orders);
+	o->user_prev = u->tail;
+	o->user_next = SX_NONE;
+	if (u->tail == SX_NONE)
+		u->head = slot;
+	else
+		ex->orders[u->tail].user_next = slot;
+	u->tail = slot;
+}
+
+void sx_user_unlink(struct shmex_exchange *ex, struct sx_order *o)
+{
+	struct sx_user *u = &ex->users[o->user];
+	if (o->user_prev == SX_NONE)
+		u->head = o->user_next;
+	else
+		ex->orders[o->user_prev].user_next = o->user_next;
+	if (o->user_next == SX_NONE)
+		u->tail = o->user_prev;
+	else
+		ex->orders[o->user_next].user_prev = o->user_prev;
+	o->user_prev = o->user_next = SX_NONE;
+}
+
+int shmex_exchange_open_orders(const struct shmex_exchange *ex, uint32_t user, uint32_t symbol,
+			       uint64_t after_id, struct shmex_order_state *out, uint32_t max,
+			       uint32_t *total)
+{
+	uint32_t n = 0, seen = 0;
+
+	if (user == SHMEX_FEE_ACCOUNT || user > ex->n_users)
+		return SHMEX_E_UNKNOWN_USER;
+	if (symbol != SHMEX_ALL_SYMBOLS && (symbol < 1 || symbol > ex->n_symbols))
+		return SHMEX_E_UNKNOWN_SYMBOL;
+	for (uint32_t i = ex->users[user].head; i != SX_NONE; i = ex->orders[i].user_next) {
+		const struct sx_order *o = &ex->orders[i];
+		if (o->id <= after_id || (symbol != SHMEX_ALL_SYMBOLS && o->symbol != symbol))
+			continue;
+		seen++;
+		if (n < max)
+			shmex_exchange_order(ex, o->id, &out[n++]);
+	}
+	if (total)
+		*total = seen;
+	return (int)n;
 }

@@ -60,6 +60,9 @@ static int sx_check_order(const struct shmex_exchange *ex, const struct sx_order
 	if (o->remaining <= 0)
 		return sx_violation(msg, cap, "order %llu: live with remaining %" PRId64, id,
 				    o->remaining);
+	if (o->wrem < 0 || o->wrem >= s->den)
+		return sx_violation(msg, cap, "order %llu: settlement remainder %" PRId64
+				    " outside [0, %" PRId64 ")", id, o->wrem, s->den);
 	if (shmex_book_order(s->book, o->id, &info) != 0)
 		return sx_violation(msg, cap, "order %llu: live but not in its book", id);
 	if (info.remaining != o->remaining || info.owner != o->user || info.side != o->side ||
@@ -75,7 +78,7 @@ static int sx_check_order(const struct shmex_exchange *ex, const struct sx_order
 		expect = o->remaining * s->p.lot_size;
 	} else if (o->budget_mode) {
 		expect = o->budget - o->settled;
-	} else if (sx_buy_reserve(s, o->wnum, o->settled, o->price, o->remaining, &expect) != 0) {
+	} else if (sx_buy_reserve(s, o->wrem, o->price, o->remaining, &expect) != 0) {
 		return sx_violation(msg, cap, "order %llu: reservation overflows", id);
 	}
 	if (o->reserved != expect)
@@ -147,6 +150,24 @@ static int sx_check(const struct shmex_exchange *ex, shmex_i128 *want, uint32_t 
 						    u, ex->assets[a].code, ex->accounts[k].locked,
 						    (int64_t)want[k]);
 		}
+	}
+
+	/* Each user's list holds exactly its live records, in id order. */
+	for (uint32_t u = 0; u <= ex->n_users; u++) {
+		uint32_t k = 0, prev = SX_NONE;
+		uint64_t last = 0;
+		for (uint32_t i = ex->users[u].head; i != SX_NONE; i = ex->orders[i].user_next) {
+			const struct sx_order *o = &ex->orders[i];
+			if (i > ex->order_mask || k++ > user_open[u] || o->state != SX_OS_LIVE ||
+			    o->user != u || o->id <= last || o->user_prev != prev)
+				return sx_violation(msg, cap, "user %u: open order list broken at slot %u",
+						    u, i);
+			last = o->id;
+			prev = i;
+		}
+		if (k != user_open[u] || ex->users[u].tail != prev)
+			return sx_violation(msg, cap, "user %u: open order list holds %u of %u", u, k,
+					    user_open[u]);
 	}
 
 	/* Invariant 3 on every record kept. */

@@ -50,7 +50,7 @@ static void sx_rereserve(struct shmex_exchange *ex, const struct sx_symbol *s, s
 		return;
 	if (o->side == SHMEX_SELL) {
 		need = o->remaining * s->p.lot_size; /* <= qty * lot, checked at entry */
-	} else if (sx_buy_reserve(s, o->wnum, o->settled, o->price, o->remaining, &need) != 0) {
+	} else if (sx_buy_reserve(s, o->wrem, o->price, o->remaining, &need) != 0) {
 		sx_order_fault(ex, "reservation overflow", o->id);
 		return;
 	}
@@ -62,6 +62,8 @@ static void sx_finish(struct shmex_exchange *ex, struct sx_symbol *s, struct sx_
 {
 	sx_adjust(ex, s, o, -o->reserved);
 	o->state = SX_OS_ENDED;
+	o->parked = 0; /* an ended stop waits for nothing */
+	sx_user_unlink(ex, o);
 	ex->live_count--;
 	ex->users[o->user].open_orders--;
 	s->open_orders--;
@@ -91,6 +93,7 @@ static void sx_on_accepted(struct shmex_exchange *ex, struct sx_symbol *s,
 	o->reserved = 0;
 	o->state = SX_OS_LIVE;
 	o->status = SHMEX_OS_NEW;
+	sx_user_link(ex, o);
 	ex->live_count++;
 	ex->users[o->user].open_orders++;
 	s->open_orders++;
@@ -174,34 +177,6 @@ static void sx_on_info(struct shmex_exchange *ex, const struct shmex_book_event 
 		return; /* changes no status: not part of the history */
 	o->parked = ev->type == SHMEX_EV_PARKED;
 	sx_report(ex, o, ev->type, SHMEX_R_NONE, ev->price, ev->qty);
-}
-
-/* Cumulative settlement of one side: adds @n tick-lots at fee rate @rate
- * (ppm; + for the buyer, - for the seller) and returns the rounded change of
- * what it paid / received (*d_settled) and of its gross value (*d_gross). */
-static int sx_accrue(const struct sx_symbol *s, struct sx_order *o, shmex_i128 n, int32_t rate,
-		     int64_t *d_settled, int64_t *d_gross)
-{
-	const int buy = o->side == SHMEX_BUY;
-	shmex_i128 wnum, notional, w;
-	uint64_t settled, gross;
-
-	if (__builtin_mul_overflow(n, (shmex_i128)(SHMEX_FEE_ONE + (buy ? rate : -rate)), &w) ||
-	    __builtin_add_overflow(o->wnum, w, &wnum) ||
-	    __builtin_add_overflow(o->notional, n, &notional) ||
-	    sx_scale_total(wnum, s->kn, &s->den_div, buy, &settled) != 0 ||
-	    sx_scale_total(notional, s->kn, &s->kd_div, buy, &gross) != 0)
-		return SHMEX_E_OVERFLOW;
-	/* Totals modulo 2^64 (exchange_internal.h): the differences are exact,
-	 * since one fill's value and fee fit int64 (the buyer's reservation or
-	 * budget bounds them). */
-	*d_settled = (int64_t)(settled - (uint64_t)o->settled);
-	*d_gross = (int64_t)(gross - (uint64_t)o->gross);
-	o->wnum = wnum;
-	o->notional = notional;
-	o->settled = (int64_t)settled;
-	o->gross = (int64_t)gross;
-	return 0;
 }
 
 static void sx_on_trade(struct shmex_exchange *ex, struct sx_symbol *s,

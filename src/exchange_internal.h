@@ -12,6 +12,7 @@
 #ifndef SX_EXCHANGE_INTERNAL_H
 #define SX_EXCHANGE_INTERNAL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "shmex/book.h"
@@ -49,6 +50,9 @@ struct sx_symbol {
 	struct sx_divisor kd_div, den_div;
 	int32_t rmax;          /* max(maker, taker, 0): a buy's worst fee rate */
 	int32_t pad;
+	/* Most tick-lots within max_notional, floor(max_notional * kd / kn):
+	 * the book budget of a market IOC sell (0: no limit, or none fits). */
+	int64_t max_ticklots;
 };
 
 struct sx_user {
@@ -59,6 +63,7 @@ struct sx_user {
 	int64_t tokens;        /* nano-tokens */
 	int64_t cap;           /* burst * 1e9 */
 	int64_t refilled_at;   /* clock of the last refill */
+	uint32_t head, tail;   /* live records in id order (slots; SX_NONE: none) */
 };
 
 struct sx_account {
@@ -76,12 +81,17 @@ enum {
 
 /* An order record: three cache lines; what a cancel touches lies in the
  * first two. Settlement state (cumulative, for rounding once per order):
- * notional = sum p*q (tick-lots); wnum = sum p*q*(1e6 +/- fee rate), + for a
- * buyer, - for a seller; settled = ceil(wnum*kn/den) paid (buyer) or
- * floor(wnum*kn/den) received (seller); gross = ceil/floor(notional*kn/kd).
- * settled and gross are kept modulo 2^64: an order may trade more than an
- * asset's supply over its life. A buy's settled never wraps (it is at most
- * its total, checked to fit at entry and amend). */
+ * notional = N = sum p*q (tick-lots, < 2^126: the order fills at most
+ * INT64_MAX lots); W = sum p*q*(1e6 +/- fee rate), + for a buyer, - for a
+ * seller, which is not kept: it grows without bound (the same units may
+ * trade with the order again and again), so W*kn is kept as its quotient
+ * and remainder by den, the quotient folded into settled and only the
+ * remainder wrem (< den) carried. settled = ceil(W*kn/den) paid (buyer) or
+ * floor(W*kn/den) received (seller); gross = ceil/floor(N*kn/kd). settled
+ * and gross are kept modulo 2^64; a fill moves the difference of two
+ * totals, which is exact (docs/ARCHITECTURE.md, "Money flow"). A buy's
+ * settled never wraps (it is at most its total, checked to fit at entry and
+ * amend). */
 struct sx_order {
 	/* line 1: every event on the order */
 	uint64_t id;
@@ -97,20 +107,27 @@ struct sx_order {
 	uint64_t client_id;
 	int64_t updated;
 	int64_t settled, gross;
-	int64_t orig_qty;
+	/* The user's live records, in id order (slots; SX_NONE at the ends):
+	 * shmex_exchange_open_orders(). A cancel unlinks: on this line. */
+	uint32_t user_prev, user_next;
 	uint16_t reason;
 	uint8_t budget_mode;   /* market buy with a quote budget */
 	uint8_t clid_indexed;  /* client id is in the index */
 	uint32_t trades;
 	/* line 3: fills and queries */
-	shmex_i128 notional, wnum;
+	shmex_i128 notional;
+	int64_t wrem;          /* W*kn mod den (see above) */
 	int64_t trigger, expire_at, created;
 	union {
 		int64_t display; /* iceberg peak (limit types) */
 		int64_t budget;  /* quote budget (budget market buys) */
 	};
+	int64_t orig_qty;
 };
 _Static_assert(sizeof(struct sx_order) == 3 * SX_CACHE_LINE, "order record: three lines");
+_Static_assert(offsetof(struct sx_order, user_prev) / SX_CACHE_LINE == 1 &&
+		       offsetof(struct sx_order, last_report) / SX_CACHE_LINE == 0,
+	       "what a cancel touches lies in the first two lines");
 
 /* (user, client id) -> order slot, open addressing with linear probing. */
 struct sx_clid_slot {
@@ -231,33 +248,77 @@ int sx_clid_find(const struct shmex_exchange *ex, uint32_t user, uint64_t client
 void sx_clid_insert(struct shmex_exchange *ex, uint32_t user, uint64_t client_id, uint32_t slot);
 void sx_clid_erase(struct shmex_exchange *ex, uint32_t user, uint64_t client_id);
 
+/* Links a record that became live at the tail of its user's list (ids
+ * only grow, so the list stays in id order), or unlinks one that ended. */
+void sx_user_link(struct shmex_exchange *ex, struct sx_order *o);
+void sx_user_unlink(struct shmex_exchange *ex, struct sx_order *o);
+
 /* ---- risk.c ---------------------------------------------------------- */
 
 /* Takes one token of @u's bucket at time @now; 0 if none was left. */
 int sx_rate_take(struct sx_user *u, int64_t now);
 /* Whether @price lies in @s's band (always, if no band or no reference). */
 int sx_band_ok(const struct sx_symbol *s, int64_t price);
+/* Whether an iceberg peak of @display lots (0: not an iceberg) suits
+ * @qty lots on @s: display >= min_peak, qty <= display * max_iceberg_parts. */
+int sx_peak_ok(const struct sx_symbol *s, int64_t display, int64_t qty);
+/* Whether a stop / take-profit order would trigger as it enters @s's book
+ * (the last trade price already meets its condition). */
+int sx_stop_triggers_now(const struct sx_symbol *s, int side, int type, int64_t trigger);
+/* @qty lots at @price (ticks) against @s's max_notional: SHMEX_R_NONE if
+ * within (or no limit), SHMEX_R_RISK if over, SHMEX_R_OVERFLOW if the value
+ * does not fit int64. A sell that matches now (@trades_now) is measured at
+ * the best bid when that is higher than its price (0 for a market sell). */
+uint16_t sx_notional_check(const struct sx_symbol *s, int side, int trades_now, int64_t price,
+			   int64_t qty);
 
 /* ---- exchange_money.c: the money model, exact ---------------------- */
 
 /* Quote value of @n tick-lots (or any 128-bit count of them), rounded
  * down or up; SHMEX_E_OVERFLOW if it does not fit int64. */
 int sx_value(const struct sx_symbol *s, shmex_i128 n, int round_up, int64_t *out);
-/* Buy reservation of an order with cumulative wnum and settled, at price
- * @price for @remaining more lots: ceil((wnum + price*remaining*(1e6+rmax))
- * * kn / den) - settled. */
-int sx_buy_reserve(const struct sx_symbol *s, shmex_i128 wnum, int64_t settled, int64_t price,
-		   int64_t remaining, int64_t *out);
+/* Buy reservation of an order whose settlement carries @wrem (struct
+ * sx_order), at price @price for @remaining more lots: what its total could
+ * still grow by, ceil((wrem + price*remaining*(1e6+rmax)*kn) / den) minus
+ * the unit that rounding up has already taken when wrem > 0. */
+int sx_buy_reserve(const struct sx_symbol *s, int64_t wrem, int64_t price, int64_t remaining,
+		   int64_t *out);
 /* Largest max_notional (tick-lots) a budget of @budget quote minor units
  * pays for, taker fee included. */
 int sx_budget_ticklots(const struct sx_symbol *s, int64_t budget, int64_t *out);
 /* ceil or floor of num * kn / d, num >= 0; SHMEX_E_OVERFLOW if it does not fit. */
 int sx_scale(shmex_i128 num, int64_t kn, const struct sx_divisor *d, int round_up, int64_t *out);
-/* The same modulo 2^64, for an order's cumulative totals (settled, gross),
- * which may outgrow int64 while every difference between two of them that
- * a fill moves fits; SHMEX_E_OVERFLOW only if num * kn does not fit 128 bits. */
-int sx_scale_total(shmex_i128 num, int64_t kn, const struct sx_divisor *d, int round_up,
-		   uint64_t *out);
+/* x = *q * d + *r, 0 <= *r < d, for x >= 0. Inline: every fill runs a
+ * few, nearly always on the 64-bit path. */
+static inline void sx_divmod(shmex_i128 x, const struct sx_divisor *dv, shmex_i128 *q,
+			     uint64_t *r)
+{
+	if (x <= (shmex_i128)UINT64_MAX) {
+		/* magic >= 2^64/d - 2, so q undershoots x/d by at most 2 and
+		 * never overshoots. */
+		uint64_t x64 = (uint64_t)x;
+		uint64_t q64 = (uint64_t)(((shmex_u128)x64 * dv->magic) >> 64);
+		uint64_t r64 = x64 - q64 * dv->d;
+		while (r64 >= dv->d) {
+			q64++;
+			r64 -= dv->d;
+		}
+		*q = q64;
+		*r = r64;
+		return;
+	}
+	shmex_u128 qq = (shmex_u128)x / dv->d;
+	*q = (shmex_i128)qq;
+	*r = (uint64_t)((shmex_u128)x - qq * dv->d);
+}
+
+/* Settles @n more tick-lots of order @o at fee rate @rate (ppm, signed, +
+ * for a buyer's fee): advances its totals and returns what it pays (buyer)
+ * or receives (seller) for them, and the change of its rounded gross value.
+ * SHMEX_E_OVERFLOW (nothing changed) only if one fill's amount does not
+ * fit int64, which the reservations rule out. */
+int sx_accrue(const struct sx_symbol *s, struct sx_order *o, shmex_i128 n, int32_t rate,
+	      int64_t *d_settled, int64_t *d_gross);
 void sx_divisor_init(struct sx_divisor *dv, int64_t d);
 
 #endif /* SX_EXCHANGE_INTERNAL_H */

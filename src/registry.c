@@ -90,7 +90,8 @@ int shmex_exchange_add_symbol(struct shmex_exchange *ex, const struct shmex_symb
 	int64_t min_qty = p->min_qty ? p->min_qty : 1;
 	if (!sx_code_ok(p->code) || p->base == p->quote || p->tick_size <= 0 || p->lot_size <= 0 ||
 	    min_qty < 1 || p->max_qty < 0 || (p->max_qty && p->max_qty < min_qty) ||
-	    p->max_notional < 0 || p->ref_price < 0 || p->status > SHMEX_SYMBOL_HALTED ||
+	    p->max_notional < 0 || p->ref_price < 0 || p->min_peak < 0 ||
+	    p->status > SHMEX_SYMBOL_HALTED ||
 	    p->maker_fee_ppm < -SHMEX_FEE_ONE || p->maker_fee_ppm > SHMEX_FEE_ONE ||
 	    p->taker_fee_ppm < -SHMEX_FEE_ONE || p->taker_fee_ppm > SHMEX_FEE_ONE ||
 	    (int64_t)p->maker_fee_ppm + p->taker_fee_ppm < 0)
@@ -113,15 +114,24 @@ int shmex_exchange_add_symbol(struct shmex_exchange *ex, const struct shmex_symb
 	s->p.min_qty = min_qty;
 	if (s->p.book_orders == 0)
 		s->p.book_orders = ex->cfg.book_orders;
+	if (s->p.max_matches == 0)
+		s->p.max_matches = SHMEX_MAX_MATCHES_DEFAULT;
+	if (s->p.min_peak == 0)
+		s->p.min_peak = min_qty;
+	if (s->p.max_iceberg_parts == 0)
+		s->p.max_iceberg_parts = SHMEX_ICEBERG_PARTS_DEFAULT;
 	s->kn = kn;
 	s->kd = kd;
 	s->den = kd * SHMEX_FEE_ONE; /* <= 10^18 */
 	sx_divisor_init(&s->kd_div, s->kd);
 	sx_divisor_init(&s->den_div, s->den);
+	shmex_i128 most = (shmex_i128)p->max_notional * kd / kn; /* < 2^103 */
+	s->max_ticklots = most > INT64_MAX ? INT64_MAX : (int64_t)most;
 	s->rmax = p->maker_fee_ppm > p->taker_fee_ppm ? p->maker_fee_ppm : p->taker_fee_ppm;
 	if (s->rmax < 0)
 		s->rmax = 0;
-	struct shmex_book_params bp = {.max_orders = s->p.book_orders, .max_levels = 0};
+	struct shmex_book_params bp = {
+		.max_orders = s->p.book_orders, .max_levels = 0, .max_matches = s->p.max_matches};
 	int rc = shmex_book_create(&bp, sx_book_sink, s, &s->book);
 	if (rc != 0)
 		return rc;
@@ -201,6 +211,7 @@ int shmex_exchange_add_user(struct shmex_exchange *ex, const struct shmex_user_p
 	u->cap = (int64_t)burst * 1000000000;
 	u->tokens = u->cap;
 	u->refilled_at = ex->now;
+	u->head = u->tail = SX_NONE;
 	ex->cur_seq = ++ex->seq;
 	if (id)
 		*id = uid;

@@ -36,7 +36,10 @@
  *  - No supply exceeds INT64_MAX, so no balance and no amount moved
  *    overflows. An order's lifetime totals (quote settled, fees) can: the
  *    same units may come back to trade with it again. They are kept modulo
- *    2^64 (exact below INT64_MAX); every fill still settles exactly.
+ *    2^64 (exact below INT64_MAX); every fill still settles exactly. The
+ *    exact sums behind the rounding are never kept whole (they would pass
+ *    2^127): each order carries only the remainder of its rounding, so its
+ *    state stays bounded however long it lives and however much it trades.
  *
  * Every event (deposit, withdrawal, each book event, each new order the
  * exchange rejects, each administrative change) takes the next number of one
@@ -75,6 +78,14 @@ extern "C" {
 /** Largest kd (denominator of a tick-lot's quote value) a symbol may have. */
 #define SHMEX_TICK_LOT_DEN_MAX INT64_C(1000000000000)
 
+/** A symbol's max_matches when none is given: the most trades (and
+ *  self-trade cancels) one order makes in one execution. */
+#define SHMEX_MAX_MATCHES_DEFAULT 1000u
+
+/** A symbol's max_iceberg_parts when none is given: an iceberg's quantity
+ *  is at most 100 peaks. */
+#define SHMEX_ICEBERG_PARTS_DEFAULT 100u
+
 /** Asset codes and symbol codes, NUL-terminated. */
 #define SHMEX_CODE_LEN 16u
 
@@ -108,7 +119,8 @@ enum shmex_order_status {
 	SHMEX_OS_NEW = 0,              /**< accepted, nothing filled (resting or parked) */
 	SHMEX_OS_PARTIALLY_FILLED = 1, /**< some filled, still live */
 	SHMEX_OS_FILLED = 2,           /**< completely filled (ended) */
-	SHMEX_OS_CANCELLED = 3,        /**< ended by cancel, kill (IOC/FOK/budget), STP, mass cancel */
+	SHMEX_OS_CANCELLED = 3,        /**< ended by cancel, kill (IOC, FOK, budget, match limit,
+					    book full), STP, mass cancel */
 	SHMEX_OS_REJECTED = 4,         /**< refused at entry; nothing changed */
 	SHMEX_OS_EXPIRED = 5,          /**< GTD expiry (ended) */
 };
@@ -189,14 +201,40 @@ struct shmex_symbol_params {
 	int64_t lot_size;          /**< base minor units per lot, > 0 */
 	int64_t min_qty;           /**< lots per order, >= 1 (0 means 1) */
 	int64_t max_qty;           /**< lots per order (0: no limit) */
-	int64_t max_notional;      /**< quote minor units per order (0: no limit) */
+	/** Most quote minor units one order may trade (0: no limit), checked
+	 *  at entry and amend (RISK): a buy at its price (a budget buy: its
+	 *  budget, and its book budget is capped at the limit, as a taker
+	 *  rebate buys more value than the budget), a sell at the higher of its
+	 *  price and the best bid, which is where it trades while it matches
+	 *  on entry. A market IOC sell without a
+	 *  protection price gets it as a book budget: it stops filling there
+	 *  and the rest is killed (SHMEX_R_BUDGET); a market FOK sell is
+	 *  measured at the best bid; a stop- or take-profit-market sell needs a
+	 *  protection price (its bids are not known before it triggers). A
+	 *  stop or take-profit sell that triggers at once is measured as any
+	 *  sell; one that parks is measured at its price, and may trade at
+	 *  higher bids when it triggers later (the book has no cap for it). */
+	int64_t max_notional;
 	int64_t ref_price;         /**< band reference (ticks) until the first trade (0: none) */
 	uint32_t band_ppm;         /**< price band: |price - ref| <= ref * band_ppm / 10^6 (0: off) */
 	int32_t maker_fee_ppm;     /**< may be negative (rebate): >= -taker_fee_ppm */
 	int32_t taker_fee_ppm;     /**< -10^6 .. 10^6 */
 	uint32_t book_orders;      /**< book capacity (0: config default) */
+	/** Bound on one order's work: the most matches (trades, and
+	 *  self-trade-prevention cancels of resting orders) it may make each
+	 *  time it executes (on entry, after an amend that re-enters it, when
+	 *  it triggers); its remainder is then killed, whatever its tif
+	 *  (SHMEX_R_MATCH_LIMIT; a FOK that could not fill whole within it is
+	 *  killed before any trade). 0: SHMEX_MAX_MATCHES_DEFAULT. */
+	uint32_t max_matches;
+	/** Least iceberg peak (display_qty), lots (0: min_qty). */
+	int64_t min_peak;
+	/** Most peaks an iceberg's quantity may hold: qty <= display_qty *
+	 *  max_iceberg_parts, at entry and for an amend's new quantity
+	 *  (0: SHMEX_ICEBERG_PARTS_DEFAULT). */
+	uint32_t max_iceberg_parts;
 	uint8_t status;            /**< enum shmex_symbol_status at creation */
-	uint8_t pad[7];
+	uint8_t pad[3];
 };
 
 /** Per-user limits; a zero field takes the config default. */
@@ -250,7 +288,7 @@ struct shmex_order_state {
 	uint8_t side, type, tif, stp; /**< as requested */
 	uint8_t status;               /**< enum shmex_order_status */
 	uint8_t live;                 /**< 1 while resting or parked */
-	uint8_t parked;               /**< stop waiting for its trigger */
+	uint8_t parked;               /**< stop waiting for its trigger (0 once ended) */
 	uint8_t pad;
 	uint16_t reason;              /**< last reject / end reason */
 	uint16_t pad2;
@@ -336,7 +374,8 @@ int shmex_exchange_set_status(struct shmex_exchange *ex, uint32_t symbol, int st
 int shmex_exchange_set_reference(struct shmex_exchange *ex, uint32_t symbol, int64_t price);
 
 /**
- * Copies a symbol's parameters (with its current status and reference).
+ * Copies a symbol's parameters (with its current status and reference, and
+ * the defaults taken for fields given as 0).
  * @return 0 or SHMEX_E_UNKNOWN_SYMBOL.
  */
 int shmex_exchange_symbol(const struct shmex_exchange *ex, uint32_t symbol,
@@ -400,16 +439,20 @@ int shmex_exchange_supply(const struct shmex_exchange *ex, uint32_t asset, int64
  *  2. client id already used by this user (DUPLICATE_CLIENT_ID);
  *  3. rate limit, which takes a token (RATE_LIMIT);
  *  4. symbol halted (HALTED);
- *  5. fields and combinations (BAD_OPTION, BAD_QTY incl. min/max quantity,
- *     BAD_PRICE, EXPIRED): as the book's rules, plus: quote_budget only on a
+ *  5. fields and combinations (BAD_OPTION, BAD_QTY incl. min/max quantity
+ *     and an iceberg's peak: display_qty >= min_peak and qty <= display_qty
+ *     * max_iceberg_parts, BAD_PRICE, EXPIRED): as the book's rules, plus: quote_budget only on a
  *     MARKET BUY IOC and not with a protection price; a market-type buy needs
  *     a budget or a protection price; a protection price turns a market type
  *     into its limit type at that price for the book;
  *  6. price band (PRICE_BAND): every price the order carries (limit,
  *     protection, trigger) within band_ppm of the last trade price, or of the
  *     reference price before the first trade;
- *  7. order value over max_notional (RISK), arithmetic overflow (OVERFLOW),
- *     a budget too small for one tick-lot (BUDGET);
+ *  7. order value over max_notional (RISK; see struct shmex_symbol_params:
+ *     a sell is measured at the best bid if that is higher than its price,
+ *     a stop-market sell without a protection price is refused there),
+ *     arithmetic overflow (OVERFLOW), a budget too small for one tick-lot
+ *     (BUDGET);
  *  8. open orders of the user at its limit (MAX_OPEN_ORDERS);
  *  9. funds (NO_FUNDS): a buy locks ceil(price * qty * k * (1 + max(maker,
  *     taker, 0) fee)) quote, a budget market buy its budget; a sell locks
@@ -417,6 +460,9 @@ int shmex_exchange_supply(const struct shmex_exchange *ex, uint32_t asset, int64
  *  10. a free order record (BOOK_FULL, and the ack's order id is 0: every
  *     record holds a live order);
  *  11. the book's own checks (post-only would cross: POST_ONLY; BOOK_FULL).
+ * An accepted order makes at most the symbol's max_matches matches each time
+ * it executes; then its remainder is killed (status CANCELLED, reason
+ * MATCH_LIMIT), so no command's work grows with the book or the order.
  * A reject at checks 1-3 sheds load and keeps no order record (ack order id
  * 0), so junk traffic cannot push other orders' client ids out of the retry
  * window; a later reject keeps a record with its history, as a real order.
@@ -444,11 +490,13 @@ int shmex_exchange_cancel(struct shmex_exchange *ex, uint32_t user, uint64_t ord
  * trade. The reservation follows: more is locked first (NO_FUNDS if the
  * user's available balance cannot cover it: nothing changes), less is
  * released. Takes a rate-limit token. Checks: user, order live and the
- * user's (UNKNOWN_ORDER), halted, rate, quantity (BAD_QTY: <= 0 or above
- * max_qty), price (BAD_PRICE), a parked stop (BAD_OPTION), band,
- * overflow (OVERFLOW: new_qty lots of base, filled + new_qty, or the value
- * beyond int64), notional (RISK), funds (NO_FUNDS; OVERFLOW if the new
- * reservation does not fit), then the book (POST_ONLY).
+ * user's (UNKNOWN_ORDER), halted, rate, quantity (BAD_QTY: <= 0, above
+ * max_qty, or, for an iceberg, more than max_iceberg_parts peaks), price
+ * (BAD_PRICE), a parked stop (BAD_OPTION), band, overflow (OVERFLOW:
+ * new_qty lots of base, filled + new_qty, or the value beyond int64),
+ * notional (RISK: new_price * new_qty, a sell at the best bid if higher),
+ * funds (NO_FUNDS; OVERFLOW if the new reservation does not fit), then the
+ * book (POST_ONLY).
  * @return 0 or the negative code of the reason, as shmex_exchange_submit().
  */
 int shmex_exchange_amend(struct shmex_exchange *ex, uint32_t user, uint64_t order_id,
@@ -492,6 +540,25 @@ int shmex_exchange_order(const struct shmex_exchange *ex, uint64_t order_id,
  */
 int shmex_exchange_find_client_id(const struct shmex_exchange *ex, uint32_t user,
 				  uint64_t client_id, uint64_t *order_id);
+
+/**
+ * Lists a user's open orders (live: resting, or parked waiting for a
+ * trigger), in increasing order id (the order of entry), each as
+ * shmex_exchange_order() gives it. Cost: O(the user's open orders) on every
+ * symbol: a list per user, kept as orders are accepted and end.
+ * @param user   the user (not the fee account)
+ * @param symbol a symbol id, or SHMEX_ALL_SYMBOLS
+ * @param after_id lists only orders with a larger id (0: from the first), so
+ *        a caller can page: pass the last id it received
+ * @param out    receives up to @p max orders (may be NULL if @p max is 0)
+ * @param total  receives how many open orders match (symbol, after_id),
+ *        written or not (may be NULL)
+ * @return the number written (0 .. @p max), or SHMEX_E_UNKNOWN_USER or
+ *         SHMEX_E_UNKNOWN_SYMBOL.
+ */
+int shmex_exchange_open_orders(const struct shmex_exchange *ex, uint32_t user, uint32_t symbol,
+			       uint64_t after_id, struct shmex_order_state *out, uint32_t max,
+			       uint32_t *total);
 
 /**
  * Copies an order's history, oldest first, as far as the report ring still
@@ -539,7 +606,8 @@ const char *shmex_order_status_name(int status);
  * order's reservation equals what the money model says it must be; per
  * order, filled + remaining + cancelled == qty, the book agrees on live
  * orders, and filled equals the sum of its fills in its history (when the
- * report ring holds all of it); every book verifies and is not crossed. Also
+ * report ring holds all of it); every book verifies and is not crossed;
+ * each user's open-order list holds exactly its live orders, by id. Also
  * reports any internal fault met during settlement. O(accounts + records +
  * live orders' history); allocates scratch memory: not for the hot path.
  * @param msg receives a description of the first violation ("" if none; may be NULL)

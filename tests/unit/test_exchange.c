@@ -1081,6 +1081,112 @@ static void test_quantity_notional_open_order_limits(void **state)
 	fx_free(f);
 }
 
+/* Issue 6.2: max_notional bounds what a sell can trade, not only what its
+ * price says. A sell trades at the bids, at or above its price: it is
+ * measured at the better of its price and the best bid; a market IOC sell
+ * without a price is stopped at the limit (the book's budget); a sell whose
+ * value cannot be bounded before it trades (stop-market without a
+ * protection price) is refused. tick 0.01 USD, lot 0.01 BTC: a tick-lot is
+ * 1/100 cent; max_notional 10.00 USD. */
+static void test_max_notional_sells(void **state)
+{
+	(void)state;
+	struct shmex_symbol_params p = sym_params("N/USD", 1, 1000000, 0, 0);
+	p.max_notional = 1000;
+	struct shmex_exchange_config c = fx_config();
+	struct fx *f = fx_make(&c, p);
+	uint32_t b = f->u[1], s = f->u[2];
+	deposit(f, b, USD, 2000);
+	for (int i = 0; i < 20; i++) /* 20 bids of 10 lots at 1000: 1.00 USD each */
+		limit(f, b, SHMEX_BUY, 1000, 10);
+	deposit(f, s, BTC, 200000000);
+
+	/* Worth 20.00 USD at its price: refused, as before. */
+	struct shmex_order_request r = req(s, f->sym, SHMEX_SELL, SHMEX_LIMIT, SHMEX_GTC, 1000, 200);
+	submit_rejected(f, &r, SHMEX_E_RISK, SHMEX_R_RISK);
+	/* Worth 0.02 USD at its price, 20.00 at the bids it would hit. */
+	r = req(s, f->sym, SHMEX_SELL, SHMEX_LIMIT, SHMEX_IOC, 1, 200);
+	submit_rejected(f, &r, SHMEX_E_RISK, SHMEX_R_RISK);
+	/* A market FOK sell is measured at the best bid. */
+	r = req(s, f->sym, SHMEX_SELL, SHMEX_MARKET, SHMEX_FOK, 0, 200);
+	submit_rejected(f, &r, SHMEX_E_RISK, SHMEX_R_RISK);
+	/* A stop-market sell without a protection price: its bids are not
+	 * known until it triggers. With one, it is a stop-limit there. */
+	r = req(s, f->sym, SHMEX_SELL, SHMEX_STOP_MARKET, SHMEX_IOC, 0, 1);
+	r.trigger_price = 900;
+	submit_rejected(f, &r, SHMEX_E_RISK, SHMEX_R_RISK);
+	r.type = SHMEX_TAKE_PROFIT_MARKET;
+	r.trigger_price = 1100;
+	submit_rejected(f, &r, SHMEX_E_RISK, SHMEX_R_RISK);
+	r.price = 900;
+	uint64_t tp = submit_ok(f, &r);
+	assert_int_equal(shmex_exchange_cancel(f->ex, s, tp, NULL), 0);
+	/* An amend that makes a resting sell cross is measured at the bids:
+	 * 150 lots at 1 tick hit bids worth 15.00 USD. */
+	uint64_t ask = limit(f, s, SHMEX_SELL, 2000, 5);
+	assert_int_equal(shmex_exchange_amend(f->ex, s, ask, 1, 150, NULL), SHMEX_E_RISK);
+	assert_int_equal(order(f, ask).remaining, 5);
+	assert_int_equal(shmex_exchange_cancel(f->ex, s, ask, NULL), 0);
+	expect_bal(f, s, USD, 0, 0);
+	expect_bal(f, s, BTC, 200000000, 0);
+
+	/* A market IOC sell of 200 lots stops at 10.00 USD: 100 lots, the
+	 * rest killed (BUDGET). */
+	r = req(s, f->sym, SHMEX_SELL, SHMEX_MARKET, SHMEX_IOC, 0, 200);
+	uint64_t id = submit_ok(f, &r);
+	struct shmex_order_state o = order(f, id);
+	assert_int_equal(o.filled, 100);
+	assert_int_equal(o.status, SHMEX_OS_CANCELLED);
+	assert_int_equal(o.reason, SHMEX_R_BUDGET);
+	assert_int_equal(o.quote_settled, 1000);
+	expect_bal(f, s, USD, 1000, 0);
+	expect_bal(f, s, BTC, 100000000, 0);
+	/* A stop sell that triggers at once (last 1000 <= 1000) matches on
+	 * entry: measured at the bids too. */
+	deposit(f, s, BTC, 1000000);
+	r = req(s, f->sym, SHMEX_SELL, SHMEX_STOP_LIMIT, SHMEX_IOC, 1, 101);
+	r.trigger_price = 1000;
+	submit_rejected(f, &r, SHMEX_E_RISK, SHMEX_R_RISK);
+	assert_int_equal(shmex_exchange_withdraw(f->ex, s, BTC, 1000000, 0, NULL), 0);
+	/* Within the limit at the bids: accepted and filled. */
+	r = req(s, f->sym, SHMEX_SELL, SHMEX_MARKET, SHMEX_FOK, 0, 10);
+	assert_int_equal(order(f, submit_ok(f, &r)).filled, 10);
+	r = req(s, f->sym, SHMEX_SELL, SHMEX_LIMIT, SHMEX_IOC, 1, 90);
+	assert_int_equal(order(f, submit_ok(f, &r)).filled, 90);
+	expect_bal(f, s, USD, 2000, 0);
+	expect_bal(f, b, BTC, 200000000, 0);
+	/* No bid left: a market IOC sell finds nothing; a limit sell is
+	 * measured at its price again. */
+	deposit(f, s, BTC, 100000000);
+	r = req(s, f->sym, SHMEX_SELL, SHMEX_MARKET, SHMEX_IOC, 0, 100);
+	o = order(f, submit_ok(f, &r));
+	assert_int_equal(o.filled, 0);
+	assert_int_equal(o.reason, SHMEX_R_IOC);
+	r = req(s, f->sym, SHMEX_SELL, SHMEX_LIMIT, SHMEX_GTC, 100, 100);
+	submit_ok(f, &r);
+	r = req(s, f->sym, SHMEX_SELL, SHMEX_LIMIT, SHMEX_GTC, 1001, 100);
+	submit_rejected(f, &r, SHMEX_E_RISK, SHMEX_R_RISK);
+
+	/* A budget buy with a 50 % taker rebate: a 10.00 USD budget would buy
+	 * 20.00 USD of value; it stops at the limit, 10.00 (paying 5.00). */
+	struct shmex_symbol_params pr = sym_params("NR/USD", 1, 1000000, 500000, -500000);
+	pr.max_notional = 1000;
+	uint32_t sr = add_symbol(f, &pr);
+	deposit(f, s, BTC, 200000000);
+	for (int i = 0; i < 20; i++) {
+		r = req(s, sr, SHMEX_SELL, SHMEX_LIMIT, SHMEX_GTC, 1000, 10);
+		submit_ok(f, &r);
+	}
+	deposit(f, b, USD, 1000);
+	r = req(b, sr, SHMEX_BUY, SHMEX_MARKET, SHMEX_IOC, 0, 200);
+	r.quote_budget = 1000;
+	o = order(f, submit_ok(f, &r));
+	assert_int_equal(o.filled, 100);
+	assert_int_equal(o.reason, SHMEX_R_BUDGET);
+	assert_int_equal(o.quote_settled, 500);
+	fx_free(f);
+}
+
 static void test_halt(void **state)
 {
 	(void)state;
@@ -1220,6 +1326,42 @@ static void test_stop_reserves_at_entry(void **state)
 	fx_free(f);
 }
 
+/* Issue 6.4: a stop that ended before it triggered (cancelled, expired,
+ * mass cancelled) no longer waits for anything: parked is 0. */
+static void test_ended_stop_not_parked(void **state)
+{
+	(void)state;
+	struct fx *f = fx_coarse(0, 0);
+	uint32_t s = f->u[2];
+	deposit(f, s, BTC, 30000000);
+	struct shmex_order_request r = req(s, f->sym, SHMEX_SELL, SHMEX_STOP_MARKET, SHMEX_IOC, 0, 7);
+	r.trigger_price = 53;
+	uint64_t id = submit_ok(f, &r);
+	assert_true(order(f, id).parked);
+	assert_int_equal(shmex_exchange_cancel(f->ex, s, id, NULL), 0);
+	struct shmex_order_state o = order(f, id);
+	assert_int_equal(o.status, SHMEX_OS_CANCELLED);
+	assert_int_equal(o.live, 0);
+	assert_int_equal(o.parked, 0);
+	/* Expiry and mass cancel of a parked stop likewise. */
+	r = req(s, f->sym, SHMEX_SELL, SHMEX_STOP_LIMIT, SHMEX_GTD, 50, 7);
+	r.trigger_price = 53;
+	r.expire_at = shmex_exchange_now(f->ex) + 10;
+	uint64_t gtd = submit_ok(f, &r);
+	r = req(s, f->sym, SHMEX_SELL, SHMEX_STOP_LIMIT, SHMEX_GTC, 50, 7);
+	r.trigger_price = 53;
+	uint64_t gtc = submit_ok(f, &r);
+	assert_true(order(f, gtd).parked && order(f, gtc).parked);
+	assert_int_equal(shmex_exchange_advance(f->ex, shmex_exchange_now(f->ex) + 10), 1);
+	assert_int_equal(order(f, gtd).status, SHMEX_OS_EXPIRED);
+	assert_int_equal(order(f, gtd).parked, 0);
+	assert_int_equal(shmex_exchange_mass_cancel(f->ex, s, SHMEX_ALL_SYMBOLS, NULL), 0);
+	assert_int_equal(order(f, gtc).status, SHMEX_OS_CANCELLED);
+	assert_int_equal(order(f, gtc).parked, 0);
+	expect_bal(f, s, BTC, 30000000, 0);
+	fx_free(f);
+}
+
 static void test_iceberg(void **state)
 {
 	(void)state;
@@ -1237,6 +1379,99 @@ static void test_iceberg(void **state)
 	assert_int_equal(o.trades, 3); /* 3 + 3 + 1 */
 	expect_bal(f, s, BTC, 0, 3000000);
 	expect_bal(f, s, USD, 700, 0);
+	fx_free(f);
+}
+
+/* Issue 6.3: one command's work is bounded. An iceberg needs a peak of at
+ * least min_peak lots and at most max_iceberg_parts peaks in its quantity
+ * (also after an amend); an order makes at most max_matches matches each
+ * time it executes, and its remainder is killed (MATCH_LIMIT). */
+static void test_work_bounds(void **state)
+{
+	(void)state;
+	struct shmex_exchange_config c = fx_config();
+	c.max_orders = 4096;
+	c.book_orders = 2048;
+	c.report_capacity = 1 << 16;
+	c.ledger_capacity = 1 << 16;
+	struct fx *f = fx_make(&c, sym_params("BTC/USD", 100, 1000000, 0, 0)); /* 1 cent a tick-lot */
+	uint32_t b = f->u[1], s = f->u[2];
+	struct shmex_symbol_params got;
+	assert_int_equal(shmex_exchange_symbol(f->ex, f->sym, &got), 0);
+	assert_int_equal(got.max_matches, SHMEX_MAX_MATCHES_DEFAULT);
+	assert_int_equal(got.max_iceberg_parts, SHMEX_ICEBERG_PARTS_DEFAULT);
+	assert_int_equal(got.min_peak, 1);
+
+	/* Peaks: 1 lot holds at most 100 lots; the amend that would make it
+	 * 10^9 lots is refused and changes nothing. */
+	deposit(f, s, BTC, INT64_C(2000) * 1000000);
+	struct shmex_order_request r = req(s, f->sym, SHMEX_SELL, SHMEX_LIMIT, SHMEX_GTC, 100, 101);
+	r.display_qty = 1;
+	submit_rejected(f, &r, SHMEX_E_BAD_QTY, SHMEX_R_BAD_QTY);
+	r.qty = 100;
+	uint64_t ice = submit_ok(f, &r);
+	deposit(f, s, BTC, INT64_C(1000000000) * 1000000);
+	assert_int_equal(shmex_exchange_amend(f->ex, s, ice, 100, 1000000000, NULL), SHMEX_E_BAD_QTY);
+	assert_int_equal(shmex_exchange_amend(f->ex, s, ice, 100, 101, NULL), SHMEX_E_BAD_QTY);
+	assert_int_equal(order(f, ice).remaining, 100);
+	assert_int_equal(shmex_exchange_amend(f->ex, s, ice, 100, 50, NULL), 0);
+	assert_int_equal(shmex_exchange_cancel(f->ex, s, ice, NULL), 0);
+	/* An absolute minimum peak. */
+	struct shmex_symbol_params pp = sym_params("P/USD", 100, 1000000, 0, 0);
+	pp.min_peak = 5;
+	pp.max_iceberg_parts = 4;
+	uint32_t sp = add_symbol(f, &pp);
+	r = req(s, sp, SHMEX_SELL, SHMEX_LIMIT, SHMEX_GTC, 100, 20);
+	r.display_qty = 4;
+	submit_rejected(f, &r, SHMEX_E_BAD_QTY, SHMEX_R_BAD_QTY);
+	r.display_qty = 5;
+	uint64_t ice2 = submit_ok(f, &r);
+	assert_int_equal(shmex_exchange_amend(f->ex, s, ice2, 100, 21, NULL), SHMEX_E_BAD_QTY);
+	assert_int_equal(shmex_exchange_cancel(f->ex, s, ice2, NULL), 0);
+
+	/* 1200 resting asks of one lot: a buy for all of them trades 1000
+	 * times and its remainder is killed, GTC or not. One command, at most
+	 * a report per side of each trade and a few more. */
+	for (int i = 0; i < 1200; i++) {
+		struct shmex_order_request a = req(s, f->sym, SHMEX_SELL, SHMEX_LIMIT, SHMEX_GTC, 100, 1);
+		assert_int_equal(shmex_exchange_submit(f->ex, &a, NULL), 0);
+	}
+	check_ok(f);
+	deposit(f, b, USD, 200000);
+	uint64_t reports = shmex_exchange_report_count(f->ex);
+	r = req(b, f->sym, SHMEX_BUY, SHMEX_LIMIT, SHMEX_GTC, 100, 1200);
+	uint64_t big = submit_ok(f, &r);
+	assert_true(shmex_exchange_report_count(f->ex) - reports <= 2 * 1000 + 4);
+	struct shmex_order_state o = order(f, big);
+	assert_int_equal(o.filled, 1000);
+	assert_int_equal(o.cancelled, 200);
+	assert_int_equal(o.status, SHMEX_OS_CANCELLED);
+	assert_int_equal(o.reason, SHMEX_R_MATCH_LIMIT);
+	assert_int_equal(o.live, 0);
+	expect_bal(f, b, USD, 200000 - 100000, 0);
+	expect_bal(f, b, BTC, 1000 * 1000000, 0);
+	struct shmex_order_report h[1];
+	assert_int_equal(shmex_exchange_order_history(f->ex, big, h, 1), 1);
+	assert_int_equal(h[0].what, SHMEX_EV_KILLED);
+	assert_int_equal(h[0].reason, SHMEX_R_MATCH_LIMIT);
+	assert_int_equal(h[0].last_qty, 200);
+
+	/* A symbol's own bound; a FOK that would need more matches is killed
+	 * whole, before any trade, and releases everything. */
+	struct shmex_symbol_params pm = sym_params("M/USD", 100, 1000000, 0, 0);
+	pm.max_matches = 5;
+	uint32_t sm = add_symbol(f, &pm);
+	for (int i = 0; i < 8; i++) {
+		struct shmex_order_request a = req(s, sm, SHMEX_SELL, SHMEX_LIMIT, SHMEX_GTC, 100, 1);
+		submit_ok(f, &a);
+	}
+	r = req(b, sm, SHMEX_BUY, SHMEX_LIMIT, SHMEX_FOK, 100, 6);
+	o = order(f, submit_ok(f, &r));
+	assert_int_equal(o.filled, 0);
+	assert_int_equal(o.reason, SHMEX_R_MATCH_LIMIT);
+	r = req(b, sm, SHMEX_BUY, SHMEX_LIMIT, SHMEX_FOK, 100, 5);
+	assert_int_equal(order(f, submit_ok(f, &r)).status, SHMEX_OS_FILLED);
+	expect_bal(f, b, USD, 200000 - 100000 - 500, 0);
 	fx_free(f);
 }
 
@@ -1419,6 +1654,108 @@ static void count_report(void *ctx, const struct shmex_order_report *r)
 	((struct sink_count *)ctx)->reports++;
 }
 
+/* A user's open orders, by id, per symbol or on all; paging by id. */
+static void test_open_orders(void **state)
+{
+	(void)state;
+	struct fx *f = fx_coarse(0, 0);
+	struct shmex_symbol_params p2 = sym_params("ETH/USD", 100, 1000000, 0, 0);
+	p2.base = ETH;
+	uint32_t s2 = add_symbol(f, &p2);
+	uint32_t b = f->u[1], s = f->u[2], other = f->u[3];
+	struct shmex_order_state out[8];
+	uint32_t total = 99;
+	deposit(f, b, USD, 100000);
+	deposit(f, s, BTC, 100000000);
+	deposit(f, other, USD, 100000);
+	assert_int_equal(shmex_exchange_open_orders(f->ex, b, SHMEX_ALL_SYMBOLS, 0, out, 8, &total), 0);
+	assert_int_equal(total, 0);
+
+	uint64_t a = limit(f, b, SHMEX_BUY, 90, 5);
+	struct shmex_order_request r = req(b, s2, SHMEX_BUY, SHMEX_LIMIT, SHMEX_GTC, 80, 2);
+	uint64_t c = submit_ok(f, &r);
+	r = req(b, f->sym, SHMEX_BUY, SHMEX_STOP_LIMIT, SHMEX_GTC, 120, 1);
+	r.trigger_price = 110;
+	uint64_t stop = submit_ok(f, &r);
+	r = req(b, f->sym, SHMEX_BUY, SHMEX_LIMIT, SHMEX_IOC, 90, 1); /* ends at once */
+	submit_ok(f, &r);
+	r = req(b, f->sym, SHMEX_BUY, SHMEX_LIMIT, SHMEX_GTC, 90, 0); /* rejected */
+	submit_rejected(f, &r, SHMEX_E_BAD_QTY, SHMEX_R_BAD_QTY);
+	limit(f, other, SHMEX_BUY, 91, 1);
+	uint64_t d = limit(f, b, SHMEX_BUY, 85, 3);
+
+	assert_int_equal(shmex_exchange_open_orders(f->ex, b, SHMEX_ALL_SYMBOLS, 0, out, 8, &total), 4);
+	assert_int_equal(total, 4);
+	assert_true(out[0].order_id == a && out[1].order_id == c && out[2].order_id == stop &&
+		    out[3].order_id == d);
+	assert_int_equal(out[1].symbol, s2);
+	assert_int_equal(out[2].parked, 1);
+	assert_int_equal(out[3].remaining, 3);
+	assert_true(out[0].live && out[0].user == b && out[0].price == 90);
+	/* One symbol. */
+	assert_int_equal(shmex_exchange_open_orders(f->ex, b, f->sym, 0, out, 8, &total), 3);
+	assert_int_equal(total, 3);
+	assert_true(out[0].order_id == a && out[1].order_id == stop && out[2].order_id == d);
+	assert_int_equal(shmex_exchange_open_orders(f->ex, b, s2, 0, out, 8, &total), 1);
+	assert_true(out[0].order_id == c);
+	/* Pages: two at a time, then after the last id received. */
+	assert_int_equal(shmex_exchange_open_orders(f->ex, b, SHMEX_ALL_SYMBOLS, 0, out, 2, &total), 2);
+	assert_int_equal(total, 4);
+	assert_true(out[1].order_id == c);
+	assert_int_equal(shmex_exchange_open_orders(f->ex, b, SHMEX_ALL_SYMBOLS, c, out, 2, &total), 2);
+	assert_int_equal(total, 2);
+	assert_true(out[0].order_id == stop && out[1].order_id == d);
+	assert_int_equal(shmex_exchange_open_orders(f->ex, b, SHMEX_ALL_SYMBOLS, 0, NULL, 0, &total), 0);
+	assert_int_equal(total, 4);
+
+	/* Orders leave as they end: a cancel, a fill; an amend keeps the
+	 * order's place (its id). */
+	assert_int_equal(shmex_exchange_cancel(f->ex, b, c, NULL), 0);
+	assert_int_equal(shmex_exchange_amend(f->ex, b, a, 95, 6, NULL), 0);
+	limit(f, s, SHMEX_SELL, 95, 6); /* fills a */
+	limit(f, s, SHMEX_SELL, 85, 1); /* 1 of d (91 of other first) */
+	assert_int_equal(shmex_exchange_open_orders(f->ex, b, SHMEX_ALL_SYMBOLS, 0, out, 8, &total), 2);
+	assert_true(out[0].order_id == stop && out[1].order_id == d);
+	assert_int_equal(shmex_exchange_open_orders(f->ex, other, SHMEX_ALL_SYMBOLS, 0, out, 8, &total),
+			 0);
+	assert_int_equal(shmex_exchange_mass_cancel(f->ex, b, f->sym, NULL), 0);
+	assert_int_equal(shmex_exchange_open_orders(f->ex, b, SHMEX_ALL_SYMBOLS, 0, out, 8, &total), 0);
+	assert_int_equal(total, 0);
+
+	/* Unknown user (the fee account included) or symbol. */
+	assert_int_equal(shmex_exchange_open_orders(f->ex, 77, SHMEX_ALL_SYMBOLS, 0, out, 8, &total),
+			 SHMEX_E_UNKNOWN_USER);
+	assert_int_equal(shmex_exchange_open_orders(f->ex, SHMEX_FEE_ACCOUNT, SHMEX_ALL_SYMBOLS, 0, out,
+						    8, &total),
+			 SHMEX_E_UNKNOWN_USER);
+	assert_int_equal(shmex_exchange_open_orders(f->ex, b, 77, 0, out, 8, &total),
+			 SHMEX_E_UNKNOWN_SYMBOL);
+
+	/* Churn through every record slot (1024) a few times: the lists follow. */
+	for (int i = 0; i < 3000; i++) {
+		uint32_t u = f->u[1 + i % 3];
+		struct shmex_order_request x = req(u, f->sym, SHMEX_BUY, SHMEX_LIMIT, SHMEX_GTC,
+						   50 + i % 7, 1);
+		uint64_t id;
+		struct shmex_order_ack ack;
+		assert_int_equal(shmex_exchange_submit(f->ex, &x, &ack), 0);
+		id = ack.order_id;
+		if (i % 3 != 0 || i % 15 != 0) /* b keeps one order in 15 */
+			assert_int_equal(shmex_exchange_cancel(f->ex, u, id, NULL), 0);
+	}
+	check_ok(f);
+	uint32_t n1 = 0;
+	assert_int_equal(shmex_exchange_open_orders(f->ex, b, SHMEX_ALL_SYMBOLS, 0, NULL, 0, &n1), 0);
+	assert_int_equal(n1, 200);
+	struct shmex_order_state *all = calloc(n1, sizeof *all);
+	assert_non_null(all);
+	assert_int_equal(shmex_exchange_open_orders(f->ex, b, f->sym, 0, all, n1, &total), (int)n1);
+	for (uint32_t i = 1; i < n1; i++)
+		assert_true(all[i - 1].order_id < all[i].order_id);
+	free(all);
+	fx_free(f);
+}
+
 static void test_sinks_and_small_rings(void **state)
 {
 	(void)state;
@@ -1564,6 +1901,91 @@ static void test_budget_buy_taker_rebate_value_beyond_int64(void **state)
 	expect_bal(f, b, BTC, 100000000, 0);
 	expect_bal(f, s, USD, 2500000000000000000, 0);
 	expect_bal(f, SHMEX_FEE_ACCOUNT, USD, 0, 0);
+	fx_free(f);
+}
+
+/* Issue 6.1: an order's lifetime totals (W = sum of price * qty * (10^6 +/-
+ * fee)) pass 2^127 while every fill is small: the same units come back to
+ * trade with a long-lived order again and again. Every fill must still
+ * settle exactly. ETH with 18 decimals, a 0-decimal quote: kd = 10^12. */
+static void test_lifetime_totals_beyond_128_bits(void **state)
+{
+	(void)state;
+	struct shmex_exchange_config c = fx_config();
+	c.max_assets = 6;
+	struct fx *f = calloc(1, sizeof *f);
+	assert_non_null(f);
+	assert_int_equal(shmex_exchange_create(&c, &f->ex), 0);
+	fx_assets(f);
+	struct shmex_asset_params pts_p = {.code = "PTS", .decimals = 0};
+	struct shmex_asset_params eth_p = {.code = "ETH18", .decimals = 18};
+	uint32_t pts, eth;
+	assert_int_equal(shmex_exchange_add_asset(f->ex, &pts_p, &pts), 0);
+	assert_int_equal(shmex_exchange_add_asset(f->ex, &eth_p, &eth), 0);
+	/* tick 10^6 PTS per 10^18 wei, lot 1 wei: a tick-lot is 10^-12 PTS. */
+	struct shmex_symbol_params p = sym_params("ETH/PTS", 1000000, 1, 0, 0);
+	p.base = eth;
+	p.quote = pts;
+	f->sym = add_symbol(f, &p);
+	/* The same with a 0.1 % maker rebate (seller) and taker fee (buyer). */
+	struct shmex_symbol_params pr = sym_params("ETH/PTSr", 1000000, 1, -1000, 1000);
+	pr.base = eth;
+	pr.quote = pts;
+	uint32_t sym_r = add_symbol(f, &pr);
+	uint32_t b = f->u[1], s = f->u[2];
+
+	/* The reproducer: fills worth 9 * 10^18 PTS; W grows by 9 * 10^36 a
+	 * fill and passes 2^127 at fill 19. */
+	const int64_t nine = 9000000000000000000;
+	deposit(f, s, eth, 1000000000000000000);
+	uint64_t ask = limit(f, s, SHMEX_SELL, nine, 100000000000000);
+	for (int i = 1; i <= 30; i++) {
+		deposit(f, b, pts, nine);
+		struct shmex_order_request r = req(b, f->sym, SHMEX_BUY, SHMEX_LIMIT, SHMEX_IOC, nine,
+						   1000000000000);
+		uint64_t bid = submit_ok(f, &r);
+		assert_int_equal(order(f, bid).status, SHMEX_OS_FILLED);
+		assert_true(order(f, bid).quote_settled == nine);
+		expect_bal(f, b, pts, 0, 0);
+		expect_bal(f, s, pts, nine, 0);
+		struct shmex_order_state so = order(f, ask);
+		assert_true(so.remaining == 100000000000000 - i * INT64_C(1000000000000));
+		assert_true((uint64_t)so.quote_settled == (uint64_t)nine * (uint64_t)i);
+		assert_int_equal(shmex_exchange_withdraw(f->ex, s, pts, nine, 0, NULL), 0);
+	}
+	expect_bal(f, SHMEX_FEE_ACCOUNT, pts, 0, 0);
+
+	/* With fees and rounding: one fill's W = P * Q * 1001000 = a * 10^18 +
+	 * rem. Each buyer pays ceil = a + (rem > 0); after n fills the seller
+	 * has received floor(n * W / 10^18) = n * a + floor(n * rem / 10^18). */
+	const int64_t P = 8000000000000012345, Q = 999999999993;
+	const shmex_i128 w1 = (shmex_i128)P * Q * 1001000, e18 = (shmex_i128)1000000000000000000;
+	const int64_t a = (int64_t)(w1 / e18), rem = (int64_t)(w1 % e18);
+	assert_true(rem != 0);
+	deposit(f, s, eth, Q * 30);
+	uint64_t ask_r = 0;
+	{
+		struct shmex_order_request r = req(s, sym_r, SHMEX_SELL, SHMEX_LIMIT, SHMEX_GTC, P,
+						   Q * 30);
+		ask_r = submit_ok(f, &r);
+	}
+	int64_t fees = 0;
+	for (int64_t n = 1; n <= 30; n++) {
+		const int64_t paid = a + 1;
+		const int64_t got = a + (int64_t)((n * (shmex_i128)rem) / e18 -
+						  ((n - 1) * (shmex_i128)rem) / e18);
+		deposit(f, b, pts, paid);
+		struct shmex_order_request r = req(b, sym_r, SHMEX_BUY, SHMEX_LIMIT, SHMEX_IOC, P, Q);
+		uint64_t bid = submit_ok(f, &r);
+		assert_int_equal(order(f, bid).status, SHMEX_OS_FILLED);
+		assert_true(order(f, bid).quote_settled == paid);
+		expect_bal(f, b, pts, 0, 0);
+		expect_bal(f, s, pts, got, 0);
+		fees += paid - got;
+		expect_bal(f, SHMEX_FEE_ACCOUNT, pts, fees, 0);
+		assert_int_equal(shmex_exchange_withdraw(f->ex, s, pts, got, 0, NULL), 0);
+	}
+	assert_int_equal(order(f, ask_r).status, SHMEX_OS_FILLED);
 	fx_free(f);
 }
 
@@ -1776,12 +2198,14 @@ static void test_scale_matches_exact_division(void **state)
 					assert_int_equal(rc, 0);
 					assert_true(got == (int64_t)q);
 				}
-				/* The order totals' variant: the same modulo 2^64. */
-				uint64_t total = 0;
-				rc = sx_scale_total(num, kn, &dv, up, &total);
-				assert_int_equal(rc, ovf ? SHMEX_E_OVERFLOW : 0);
-				if (!ovf)
-					assert_true(total == (uint64_t)q);
+				/* The quotient and remainder under it. */
+				if (!ovf) {
+					shmex_i128 dq;
+					uint64_t dr;
+					sx_divmod(p, &dv, &dq, &dr);
+					assert_true(dq == p / divisors[di]);
+					assert_true((shmex_i128)dr == p % divisors[di]);
+				}
 			}
 		}
 	}
@@ -1823,19 +2247,24 @@ int main(void)
 		cmocka_unit_test(test_rate_limit),
 		cmocka_unit_test(test_price_band),
 		cmocka_unit_test(test_quantity_notional_open_order_limits),
+		cmocka_unit_test(test_max_notional_sells),
 		cmocka_unit_test(test_halt),
 		cmocka_unit_test(test_mass_cancel),
 		cmocka_unit_test(test_gtd_expiry_releases),
 		cmocka_unit_test(test_stop_reserves_at_entry),
+		cmocka_unit_test(test_ended_stop_not_parked),
 		cmocka_unit_test(test_iceberg),
+		cmocka_unit_test(test_work_bounds),
 		cmocka_unit_test(test_amend_up_down),
 		cmocka_unit_test(test_amend_with_fees_and_partial_fill),
 		cmocka_unit_test(test_cross_quote_asset),
 		cmocka_unit_test(test_order_history_and_sequence),
+		cmocka_unit_test(test_open_orders),
 		cmocka_unit_test(test_sinks_and_small_rings),
 		cmocka_unit_test(test_clock_extremes),
 		cmocka_unit_test(test_order_proceeds_beyond_int64),
 		cmocka_unit_test(test_budget_buy_taker_rebate_value_beyond_int64),
+		cmocka_unit_test(test_lifetime_totals_beyond_128_bits),
 		cmocka_unit_test(test_refused_amend_ack),
 		cmocka_unit_test(test_amend_quantity_overflow),
 		cmocka_unit_test(test_order_records_exhausted),

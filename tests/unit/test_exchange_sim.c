@@ -96,17 +96,22 @@ struct symdef {
 	int64_t tick, lot, mid, step, ref;
 	int32_t maker, taker;
 	uint32_t band;
+	int64_t max_notional;
+	uint32_t max_matches;      /* 0: the default */
+	int64_t min_peak;          /* 0: min_qty */
 };
 
 static const struct symdef symdefs[N_SYMBOLS] = {
 	/* 30000.00 USD/BTC, lot 0.0001 BTC: a tick-lot is 1/10^4 cent */
-	{"BTC/USD", BTC, USD, 1, 10000, 3000000, 500, 3000000, -100, 500, 300000},
-	/* 2000.00 USD/ETH, lot 0.001 ETH: 1/10^3 cent */
-	{"ETH/USD", ETH, USD, 1, 100000, 200000, 50, 0, 0, 1000, 0},
-	/* 0.066 BTC/ETH (in satoshi ticks), lot 0.001 ETH: 1/10^3 satoshi */
-	{"ETH/BTC", ETH, BTC, 1, 100000, 6600000, 700, 0, -333, 777, 0},
-	/* satoshi lots: a tick-lot is 10^-8 cent, a lot at 30000 is 0.03 cent */
-	{"BTCs/USD", BTC, USD, 1, 1, 3000000, 500, 0, -250, 250, 0},
+	{"BTC/USD", BTC, USD, 1, 10000, 3000000, 500, 3000000, -100, 500, 300000, 0, 0, 0},
+	/* 2000.00 USD/ETH, lot 0.001 ETH: 1/10^3 cent; at most 1000.00 USD an order */
+	{"ETH/USD", ETH, USD, 1, 100000, 200000, 50, 0, 0, 1000, 0, 100000, 0, 0},
+	/* 0.066 BTC/ETH (in satoshi ticks), lot 0.001 ETH: 1/10^3 satoshi; an
+	 * order makes at most 4 matches at a time (remainder killed) */
+	{"ETH/BTC", ETH, BTC, 1, 100000, 6600000, 700, 0, -333, 777, 0, 0, 4, 0},
+	/* satoshi lots: a tick-lot is 10^-8 cent, a lot at 30000 is 0.03 cent;
+	 * iceberg peaks of 500 satoshi or more */
+	{"BTCs/USD", BTC, USD, 1, 1, 3000000, 500, 0, -250, 250, 0, 0, 0, 500},
 };
 
 struct sim {
@@ -124,6 +129,8 @@ struct sim {
 	uint64_t seed, cmd;
 	unsigned long counts[16];  /* reports by what */
 	unsigned long rejects[32]; /* by reason */
+	unsigned long capped;      /* market sells stopped at max_notional */
+	unsigned long match_limited; /* orders killed at max_matches */
 };
 
 static void sim_fail(struct sim *s, const char *fmt, ...)
@@ -183,6 +190,9 @@ static void sim_setup(struct sim *s)
 		p.band_ppm = d->band;
 		p.ref_price = d->ref;
 		p.max_qty = 1000000;
+		p.max_notional = d->max_notional;
+		p.max_matches = d->max_matches;
+		p.min_peak = d->min_peak;
 		assert_int_equal(shmex_exchange_add_symbol(s->ex, &p, &s->sym[i]), 0);
 		s->mid[i] = d->mid;
 	}
@@ -245,6 +255,36 @@ static void check_all(struct sim *s)
 	}
 }
 
+/* A user's open orders, listed whole and per symbol, are its live orders,
+ * by id, and agree with the records (every few commands, one user). */
+static void check_open_orders(struct sim *s)
+{
+	static struct shmex_order_state all[N_SYMBOLS * 200], one[N_SYMBOLS * 200];
+	const uint32_t u = s->user[s->cmd % N_USERS + 1];
+	uint32_t total, sum = 0;
+	int n = shmex_exchange_open_orders(s->ex, u, SHMEX_ALL_SYMBOLS, 0, all, N_SYMBOLS * 200,
+					   &total);
+	if (n < 0 || (uint32_t)n != total)
+		sim_fail(s, "open orders of user %u: %d of %u", u, n, total);
+	for (int i = 0; i < n; i++) {
+		struct shmex_order_state o;
+		if (!all[i].live || all[i].user != u || (i > 0 && all[i].order_id <= all[i - 1].order_id) ||
+		    shmex_exchange_order(s->ex, all[i].order_id, &o) != 0 ||
+		    memcmp(&o, &all[i], sizeof o) != 0)
+			sim_fail(s, "open orders of user %u: entry %d wrong", u, i);
+	}
+	for (int k = 0; k < N_SYMBOLS; k++) {
+		int m = shmex_exchange_open_orders(s->ex, u, s->sym[k], 0, one, N_SYMBOLS * 200, &total);
+		for (int i = 0; i < m; i++)
+			if (one[i].symbol != s->sym[k])
+				sim_fail(s, "open orders of user %u on symbol %u: entry %d wrong", u,
+					 s->sym[k], i);
+		sum += (uint32_t)m;
+	}
+	if (sum != (uint32_t)n)
+		sim_fail(s, "open orders of user %u: %u per symbol, %d in all", u, sum, n);
+}
+
 static int64_t deposit_amount(uint32_t asset)
 {
 	switch (asset) {
@@ -304,6 +344,14 @@ static int pick_order(struct sim *s, struct shmex_order_state *o)
 	return 0;
 }
 
+/* The iceberg rules of the symbols here (max_iceberg_parts is the default). */
+static int peak_ok(int k, int64_t display, int64_t qty)
+{
+	int64_t min_peak = symdefs[k].min_peak ? symdefs[k].min_peak : 1;
+	return display == 0 ||
+	       (display >= min_peak && (shmex_i128)display * SHMEX_ICEBERG_PARTS_DEFAULT >= qty);
+}
+
 static int64_t near(struct sim *s, int k, int spread)
 {
 	int64_t p = s->mid[k] + rnd_in(-spread, spread) * symdefs[k].step;
@@ -355,7 +403,11 @@ static void cmd_order(struct sim *s)
 	} else if (kind < 67) {
 		r.flags = SHMEX_OF_POST_ONLY;
 	} else if (kind < 72) {
-		r.display_qty = rnd_in(1, r.qty);
+		/* Mostly a peak the symbol allows (at most 100 peaks, at least
+		 * min_peak); sometimes any, which must then be refused. */
+		r.display_qty = chance(85) ? rnd_in((r.qty + 99) / 100, r.qty) : rnd_in(1, r.qty);
+		if (chance(85) && r.display_qty < symdefs[k].min_peak)
+			r.display_qty = symdefs[k].min_peak;
 	} else if (kind < 80) {
 		r.type = SHMEX_MARKET;
 		r.tif = chance(80) ? SHMEX_IOC : SHMEX_FOK;
@@ -409,6 +461,9 @@ static void cmd_order(struct sim *s)
 			 ack.reason);
 	if (rc == 0 && r.client_id < MAX_CLID)
 		s->accepted[u][r.client_id] = 1;
+	if (rc == 0 && !peak_ok(k, r.display_qty, r.qty))
+		sim_fail(s, "iceberg of %" PRId64 " lots, peak %" PRId64 " accepted", r.qty,
+			 r.display_qty);
 	if (rc != 0) {
 		s->rejects[ack.reason < 32 ? ack.reason : 31]++;
 		if (ack.status != SHMEX_OS_REJECTED)
@@ -417,6 +472,18 @@ static void cmd_order(struct sim *s)
 		return;
 	}
 	track(s, ack.order_id);
+	/* An order that ends on entry (IOC, FOK, market) traded at most the
+	 * symbol's max_notional, whatever its side and type. */
+	const struct symdef *d = &symdefs[k];
+	struct shmex_order_state o;
+	if (d->max_notional && r.type <= SHMEX_MARKET && r.tif != SHMEX_GTC && r.tif != SHMEX_GTD &&
+	    shmex_exchange_order(s->ex, ack.order_id, &o) == 0) {
+		shmex_i128 num = o.filled_notional * d->tick * d->lot, den = 100000000;
+		if ((num + den - 1) / den > d->max_notional)
+			sim_fail(s, "order %" PRIu64 " traded %" PRId64 " tick-lots beyond max_notional",
+				 o.order_id, (int64_t)o.filled_notional);
+		s->capped += o.reason == SHMEX_R_BUDGET && o.side == SHMEX_SELL;
+	}
 }
 
 static void cmd_cancel(struct sim *s)
@@ -441,7 +508,7 @@ static void cmd_cancel(struct sim *s)
 		sim_fail(s, "cancel of live order %" PRIu64 ": rc %d", o.order_id, rc);
 	struct shmex_order_state after;
 	assert_int_equal(shmex_exchange_order(s->ex, o.order_id, &after), 0);
-	if (after.live || after.reserved != 0 || after.status != SHMEX_OS_CANCELLED)
+	if (after.live || after.parked || after.reserved != 0 || after.status != SHMEX_OS_CANCELLED)
 		sim_fail(s, "cancelled order %" PRIu64 " still live or reserving", o.order_id);
 }
 
@@ -460,6 +527,8 @@ static void cmd_amend(struct sim *s)
 	snap(s, &before);
 	struct shmex_order_ack ack;
 	int rc = shmex_exchange_amend(s->ex, o.user, o.order_id, price, qty, &ack);
+	if (rc == 0 && !peak_ok(k, o.display_qty, qty))
+		sim_fail(s, "iceberg (peak %" PRId64 ") amended to %" PRId64 " lots", o.display_qty, qty);
 	if (rc != 0) {
 		s->rejects[ack.reason < 32 ? ack.reason : 31]++;
 		expect_unchanged(s, &before, "amend");
@@ -614,6 +683,8 @@ static void verify_reports(struct sim *s)
 	int64_t *paid = calloc(max_id + 1, sizeof *paid);
 	uint8_t *last_status = calloc(max_id + 1, 1);
 	shmex_i128 *w = calloc(max_id + 1, sizeof *w);
+	uint32_t *run = calloc(max_id + 1, sizeof *run); /* taker trades this execution */
+	assert_non_null(run);
 	assert_non_null(fills);
 	assert_non_null(paid);
 	assert_non_null(last_status);
@@ -627,7 +698,18 @@ static void verify_reports(struct sim *s)
 			paid[x->order_id] += x->quote_amount;
 			w[x->order_id] += (shmex_i128)x->price * x->last_qty *
 					  (1000000 + (x->side == SHMEX_BUY ? rate : -rate));
+			/* An execution (entry, re-entry after an amend, trigger)
+			 * makes at most max_matches matches. */
+			uint32_t most = d->max_matches ? d->max_matches : SHMEX_MAX_MATCHES_DEFAULT;
+			if (x->liquidity == SHMEX_LIQ_TAKER && ++run[x->order_id] > most)
+				sim_fail(s, "order %" PRIu64 ": more than %u trades in one execution",
+					 x->order_id, most);
+		} else if (x->what == SHMEX_EV_ACCEPTED || x->what == SHMEX_EV_AMENDED ||
+			   x->what == SHMEX_EV_TRIGGERED) {
+			run[x->order_id] = 0;
 		}
+		if (x->what == SHMEX_EV_KILLED && x->reason == SHMEX_R_MATCH_LIMIT)
+			s->match_limited++;
 		last_status[x->order_id] = x->status;
 	}
 	for (uint64_t id = 1; id <= max_id; id++) {
@@ -640,6 +722,8 @@ static void verify_reports(struct sim *s)
 				 id, o.filled, o.status, fills[id], last_status[id]);
 		if (o.filled + o.remaining + o.cancelled != o.qty)
 			sim_fail(s, "order %" PRIu64 ": quantities do not add up", id);
+		if (!o.live && o.parked)
+			sim_fail(s, "order %" PRIu64 ": ended but still parked", id);
 		/* The money model, computed here without the exchange's code:
 		 * value = price * qty * tick * lot / 10^decimals quote minor units;
 		 * a buy order pays ceil(sum value * (1 + its fee)), a sell order
@@ -664,6 +748,7 @@ static void verify_reports(struct sim *s)
 				 (int64_t)want);
 		checked++;
 	}
+	free(run);
 	free(w);
 	free(paid);
 	free(fills);
@@ -721,6 +806,8 @@ static void test_exchange_sim(void **state)
 		}
 		walk(s);
 		check_all(s);
+		if (s->cmd % 8 == 0)
+			check_open_orders(s);
 	}
 	if (getenv("SHMEX_EXSIM_VERBOSE"))
 		for (int k = 0; k < N_SYMBOLS; k++)
@@ -754,6 +841,8 @@ static void test_exchange_sim(void **state)
 		       s->seed, commands, s->ledger.n, s->reports.n, shmex_exchange_seq(s->ex));
 		for (int i = 1; i < 12; i++)
 			printf("  %-10s %lu\n", what[i], s->counts[i]);
+		printf("  market sells stopped at max_notional: %lu\n", s->capped);
+		printf("  orders killed at max_matches: %lu\n", s->match_limited);
 		for (int i = 0; i < 32; i++)
 			if (s->rejects[i])
 				printf("  reject reason %2d: %lu\n", i, s->rejects[i]);
