@@ -286,11 +286,6 @@ static inline void sx_order_free(struct shmex_book *b, uint32_t idx)
 	b->live_orders--;
 }
 
-static inline int sx_better(int side, int64_t a, int64_t b)
-{
-	return side == SHMEX_BUY ? a > b : a < b;
-}
-
 static inline void sx_queue_append(struct shmex_book *b, struct sx_level *l, uint32_t idx)
 {
 	struct sx_order *o = &b->orders[idx];
