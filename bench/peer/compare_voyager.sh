@@ -29,10 +29,14 @@ run() { # label command...
 for r in $(seq 1 "$rounds"); do
 	run qc-shmex "$build/bench/shmex-bench-quantcup"
 	run qc-shmex-reuse "$build/bench/shmex-bench-quantcup" --reuse
+	run qc-shmex-external "$build/bench/shmex-bench-quantcup" --external-ids --no-prefault \
+		--no-huge-pages
 	run qc-voyager "$voy/voyager-qc" "$voy/qc.flow"
 	run qc-voyager-sep "$voy/voyager-qc-sep" "$voy/qc.flow"
 	run 1m-shmex "$build/bench/shmex-bench-flow1m"
 	run 1m-shmex-prefetch "$build/bench/shmex-bench-flow1m" --prefetch
+	run 1m-shmex-external "$build/bench/shmex-bench-flow1m" --external-ids --no-prefault \
+		--no-huge-pages
 	run 1m-voyager "$voy/voyager-1m" "$voy/flow1m.flow"
 done
 python3 "$here/compare_table.py" "$out"
