@@ -33,6 +33,8 @@ void shmex_book_prefetch_order(const struct shmex_book *b, uint64_t id, int stag
 			SX_PREFETCH_W(&b->orders[idx]);
 			return;
 		}
+		if (stage > 1)
+			return; /* stage 1 did the neighbours and the level */
 	} else {
 		const uint32_t tag = sx_itable_tag(&b->ids, id);
 		if (stage == 0) {
