@@ -335,7 +335,7 @@ static inline int64_t sx_display_of(const struct shmex_book *b, uint32_t idx)
 
 /* Puts a live order at the back of its price's queue; 0 or -1 if no level
  * slot is free. */
-static int sx_rest(struct shmex_book *b, uint32_t idx)
+static SX_ALWAYS_INLINE int sx_rest(struct shmex_book *b, uint32_t idx)
 {
 	struct sx_order *o = &b->orders[idx];
 	struct sx_level *l = sx_level_get(b, o->side, o->price);
@@ -630,7 +630,7 @@ static void sx_execute(struct shmex_book *b, uint32_t idx, shmex_u128 budget)
 
 /* A plain order (see sx_is_plain()): the same code with self-trade
  * prevention, budgets, FOK, IOC and GTD compiled out. */
-static void sx_execute_plain(struct shmex_book *b, uint32_t idx)
+static SX_ALWAYS_INLINE void sx_execute_plain(struct shmex_book *b, uint32_t idx)
 {
 	sx_execute_as(b, idx, 0, 1);
 }
@@ -724,13 +724,20 @@ static void sx_activate(struct shmex_book *b, uint32_t idx)
 	sx_execute(b, idx, 0);
 }
 
+static __attribute__((noinline)) void sx_run_parked(struct shmex_book *b);
+
 /* Runs triggered stops until no trade triggers any more. */
-static void sx_run_triggers(struct shmex_book *b)
+static inline void sx_run_triggers(struct shmex_book *b)
 {
-	if (SX_LIKELY(b->rising.n == 0 && b->falling.n == 0)) {
+	if (SX_LIKELY(b->rising.n == 0 && b->falling.n == 0))
 		b->traded = 0;
-		return;
-	}
+	else
+		sx_run_parked(b);
+}
+
+/* sx_run_triggers() on a book with parked orders. */
+static void sx_run_parked(struct shmex_book *b)
+{
 	b->queue_head = b->queue_tail = 0;
 	sx_collect_triggers(b);
 	while (b->queue_head < b->queue_tail) {
