@@ -4,7 +4,9 @@
 #      with a shorter randomized differential run;
 #   2. gcc, optimized, the full suites (the differential test at
 #      >= 5 million commands);
-#   3. clang, warnings as errors, the unit suite.
+#   3. clang, warnings as errors, the unit suite;
+#   4. gcc, ThreadSanitizer, the concurrent suite (rings shared by threads
+#      and processes).
 # Ends with one line "N passed, N failed[, N skipped]" over all three.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -41,6 +43,9 @@ if command -v clang >/dev/null; then
 	CC=clang CXX=clang++ run_build build-clang --suite unit -- --buildtype=debugoptimized \
 		-Ddiff_commands=200000
 fi
+
+run_build build-tsan --suite concurrent -- --buildtype=debugoptimized -Db_sanitize=thread \
+	-Ddiff_commands=100000
 
 python3 - "${logs[@]}" <<'PY'
 import json, sys

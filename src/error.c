@@ -27,6 +27,8 @@ static const char *const sx_error_names[] = {
 	[SHMEX_E_RATE - SHMEX_ERR_FIRST] = "rate limit exceeded",
 	[SHMEX_E_INVARIANT - SHMEX_ERR_FIRST] = "invariant violated",
 	[SHMEX_E_NOMEM - SHMEX_ERR_FIRST] = "out of memory",
+	[SHMEX_E_PROTOCOL - SHMEX_ERR_FIRST] = "peer broke the shared-memory protocol",
+	[SHMEX_E_VERSION - SHMEX_ERR_FIRST] = "shared-memory layout version mismatch",
 };
 
 _Static_assert(sizeof sx_error_names / sizeof sx_error_names[0] ==

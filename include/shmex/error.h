@@ -42,7 +42,9 @@ enum shmex_error {
 	SHMEX_E_RATE,           /**< order rate limit exceeded */
 	SHMEX_E_INVARIANT,      /**< an exchange invariant does not hold */
 	SHMEX_E_NOMEM,          /**< start-up allocation failed */
-	SHMEX_ERR_LAST = SHMEX_E_NOMEM,
+	SHMEX_E_PROTOCOL,       /**< the peer broke the shared-memory protocol (bad index or layout) */
+	SHMEX_E_VERSION,        /**< shared-memory magic, layout version or layout hash differs */
+	SHMEX_ERR_LAST = SHMEX_E_VERSION,
 };
 
 /**
