@@ -269,12 +269,12 @@ static void test_two_processes(void **state)
 			 -1, 0);
 	assert_true(mem != MAP_FAILED);
 	assert_int_equal(shmex_session_region_init(mem, &lay), 0);
-	struct shmex_session_layout seen;
+	struct shmex_session_layout seen = { 0, { 0, 0, 0 }, { 0, 0, 0 } };
 	assert_int_equal(shmex_session_layout_check(mem, lay.region_size, &seen), 0);
 	pid_t pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		struct shmex_session_layout mine;
+		struct shmex_session_layout mine = { 0, { 0, 0, 0 }, { 0, 0, 0 } };
 		if (shmex_session_layout_check(mem, lay.region_size, &mine) != 0)
 			_exit(2);
 		_exit(stress_produce((uint8_t *)mem + mine.request.offset, mine.request.slots) ? 1
@@ -295,7 +295,7 @@ static void test_two_processes(void **state)
 static void test_session_layout(void **state)
 {
 	(void)state;
-	struct shmex_session_layout lay, got;
+	struct shmex_session_layout lay, got = { 0, { 0, 0, 0 }, { 0, 0, 0 } };
 	assert_int_equal(shmex_session_layout_make(3, 64, 8, 64, &lay), SHMEX_E_INVAL);
 	assert_int_equal(shmex_session_layout_make(16, 128, 8, 64, &lay), 0);
 	assert_int_equal(lay.request.offset, 64);
