@@ -1,6 +1,6 @@
 /*
  * Memory per resting order. The only bench file that looks inside the book
- * (src/book_internal.h): it names the book's memory regions and asks the
+ * (src/book/book_internal.h): it names the book's memory regions and asks the
  * kernel (mincore) how much of each is resident, to split the bytes per
  * order into order pool, id index, levels, price index and the rest.
  */

@@ -12,7 +12,7 @@
  *     explain (README caveats 1 and 2) from the snapshots.
  *  3. output: the commands are printed (convert), or run through a
  *     shmex_book whose top levels are compared with every snapshot (check).
- * The model is written apart from src/book.c on purpose: check then holds
+ * The model is written apart from src/book/book.c on purpose: check then holds
  * two implementations and the data to the same book.
  */
 #include <errno.h>

@@ -66,7 +66,7 @@ static inline void out_u128(shmex_u128 v)
 /* ---- ids ever used --------------------------------------------------------- */
 
 /* Linear probing on the top bits of a keyed Fibonacci hash, as the book's
- * own id index (src/sx_itable.h): with a fixed hash, ids chosen to share a
+ * own id index (src/book/sx_itable.h): with a fixed hash, ids chosen to share a
  * slot would make every add walk one long run (quadratic). */
 struct id_set {
 	uint64_t *keys; /* 0 = empty; id 0 is tracked by has_zero */
