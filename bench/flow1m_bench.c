@@ -354,6 +354,7 @@ static void fm_sink(void *ctx, const struct shmex_book_event *ev)
  * a cancel names an order; an add needs its level (and, with external
  * ids, the duplicate check reads the id index). */
 static int fm_external_ids; /* set once in main() */
+static struct shmex_book_cmd *fm_batch; /* --run: one batch of commands */
 
 static inline void fm_hint(const struct shmex_book *b, const struct bf_cmd *c, uint64_t id,
 			   int stage)
@@ -376,7 +377,16 @@ static uint64_t run_phase(struct shmex_book *b, const struct bf_cmd *cmd, const 
 	for (uint64_t k = 0; k < nb; k++) {
 		const uint64_t end = i + batch;
 		uint64_t t0 = bb_tick_begin();
-		if (prefetch) {
+		if (prefetch == 2) {
+			/* The batch entry point: the book hints ahead itself, 8
+			 * commands into the next batch (as a matcher sees more in
+			 * its ring than it runs at once). */
+			const uint64_t ahead = n - end < 8 ? n - end : 8;
+			for (uint64_t j = 0; j < batch + ahead; j++)
+				bfs_cmd(&fm_batch[j], &c[i + j], e[i + j]);
+			shmex_book_run(b, fm_batch, (uint32_t)batch, (uint32_t)ahead, NULL);
+			i = end;
+		} else if (prefetch) {
 			for (; i < end; i++) {
 				if (i + 8 < n)
 					fm_hint(b, &c[i + 8], e[i + 8], 0);
@@ -407,6 +417,7 @@ static void usage(void)
 		"  --messages  messages of the mixed phase (default 10000000)\n"
 		"  --batch     messages per timed batch (default 64)\n"
 		"  --prefetch  shmex_book_prefetch_order/level hints for messages i+8/i+4/i+2\n"
+		"  --run       each batch through shmex_book_run(), which hints ahead itself\n"
 		"  --json      one JSON object on stdout instead of the text report\n"
 		"  --dump      write the stream (bench/flow.h format, with the expected fills\n"
 		"              and lots) for bench/peer/voyager_harness.c, and exit\n"
@@ -436,6 +447,8 @@ int main(int argc, char **argv)
 			i++;
 		} else if (!strcmp(argv[i], "--prefetch"))
 			prefetch = 1;
+		else if (!strcmp(argv[i], "--run"))
+			prefetch = 2;
 		else if (!strcmp(argv[i], "--json"))
 			json = 1;
 		else if (!strcmp(argv[i], "--dump") && i + 1 < argc)
@@ -469,6 +482,11 @@ int main(int argc, char **argv)
 
 	struct fm_counts cnt = { 0, 0, 0 };
 	fm_external_ids = opt.external_ids;
+	fm_batch = calloc(batch + 8, sizeof *fm_batch);
+	if (!fm_batch) {
+		fprintf(stderr, "out of memory\n");
+		return 1;
+	}
 	struct shmex_book_params params = { .max_orders = f.max_live + 4096,
 					    .flags = bfs_book_flags(&opt) };
 	uint64_t *eid = bfs_ids(&f, f.n, &params);
@@ -510,7 +528,7 @@ int main(int argc, char **argv)
 
 	if (json) {
 		bf_json_begin("shmex-bench-flow1m", argc, argv, cpu, &m);
-		bf_json_str("engine", prefetch ? "shmex-prefetch" : "shmex");
+		bf_json_str("engine", prefetch == 2 ? "shmex-run" : prefetch ? "shmex-prefetch" : "shmex");
 		bf_json_u64("seed", seed);
 		bf_json_u64("orders", f.n_build);
 		bf_json_u64("messages", n_mixed);
@@ -551,7 +569,8 @@ int main(int argc, char **argv)
 		printf("engine  : shmex book, max_orders %" PRIu32 " (peak live + 4096), max_levels 0, "
 		       "one book for both phases; %s; prefetch hints %s\n",
 		       params.max_orders, bfs_describe(&opt),
-		       prefetch ? "on (stages 0/1/2 at i+8/i+4/i+2)" : "off");
+		       prefetch == 2 ? "inside shmex_book_run() (batches of the timed size)"
+		       : prefetch ? "on (stages 0/1/2 at i+8/i+4/i+2)" : "off");
 		printf("batch   : %" PRIu64 " messages (a last partial batch runs untimed)\n", batch);
 		bf_print_stats("build", &sb);
 		bf_print_stats("mixed", &sm);
@@ -567,6 +586,7 @@ int main(int argc, char **argv)
 	free(tb);
 	free(tm);
 	free(eid);
+	free(fm_batch);
 	free(f.cmd);
 	return ok ? 0 : 1;
 }

@@ -61,4 +61,19 @@ static inline void bfs_exec(struct shmex_book *b, const struct bf_cmd *c, uint64
 	shmex_book_submit(b, &o);
 }
 
+/* The same command as one of a batch for shmex_book_run(). */
+static inline void bfs_cmd(struct shmex_book_cmd *out, const struct bf_cmd *c, uint64_t id)
+{
+	if (c->op == BF_CANCEL) {
+		out->op = SHMEX_OP_CANCEL;
+		out->id = id;
+		return;
+	}
+	out->op = SHMEX_OP_SUBMIT;
+	out->order = (struct shmex_order){
+		.id = id, .price = c->price, .qty = c->qty, .side = c->side,
+		.type = SHMEX_LIMIT, .tif = SHMEX_GTC,
+	};
+}
+
 #endif /* SHMEX_BENCH_FLOW_SHMEX_H */

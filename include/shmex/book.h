@@ -248,6 +248,39 @@ int shmex_book_reduce(struct shmex_book *book, uint64_t id, int64_t by);
  */
 int shmex_book_amend(struct shmex_book *book, uint64_t id, int64_t new_price, int64_t new_qty);
 
+/** Commands of shmex_book_run(). */
+enum shmex_book_op {
+	SHMEX_OP_SUBMIT = 1, /**< shmex_book_submit(order) */
+	SHMEX_OP_CANCEL = 2, /**< shmex_book_cancel(id) */
+	SHMEX_OP_REDUCE = 3, /**< shmex_book_reduce(id, a) */
+	SHMEX_OP_AMEND = 4,  /**< shmex_book_amend(id, a, b) */
+};
+
+/** One command of a batch. */
+struct shmex_book_cmd {
+	uint32_t op;  /**< enum shmex_book_op */
+	uint32_t pad;
+	uint64_t id;  /**< cancel, reduce, amend: the order */
+	int64_t a, b; /**< reduce: a = by; amend: a = new price, b = new quantity */
+	struct shmex_order order; /**< submit */
+};
+
+/**
+ * Runs cmds[0 .. @p n) in order, exactly as the single calls would: the
+ * same events, in the same order, and each command's return code in
+ * @p rc[i] (@p rc may be NULL; an unknown op is SHMEX_E_INVAL and changes
+ * nothing). While it runs one command it starts the memory loads of the
+ * commands up to 8 places ahead (the stages of the prefetch hints below),
+ * so that on a book far larger than the cache their misses overlap
+ * instead of waiting in line. cmds[n .. n + @p ahead) are commands the
+ * caller will run next (what else it already sees in its ring): they are
+ * only looked at, for their hints, so that a batch boundary costs nothing.
+ * A matcher hands it what it found in its ring.
+ * @return the number of commands run (@p n).
+ */
+uint32_t shmex_book_run(struct shmex_book *book, const struct shmex_book_cmd *cmds, uint32_t n,
+			uint32_t ahead, int *rc);
+
 /** Cancels every live order of @p owner (reason MASS_CANCEL); returns how many.
  *  Cost: a scan of every order slot used so far, O(capacity in use), whatever
  *  the owner has (about 2 ms at 1M live orders); the book keeps no per-owner

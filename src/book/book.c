@@ -12,7 +12,7 @@
 #include <sys/random.h>
 #include <time.h>
 
-#include "book_internal.h"
+#include "book_hint.h"
 
 #define SX_ORDER_KEYS(b) (b)->orders, sizeof(struct sx_order)
 #define SX_LEVEL_KEYS(b) (b)->levels, sizeof(struct sx_level)
@@ -1054,6 +1054,59 @@ uint32_t shmex_book_advance(struct shmex_book *b, int64_t now)
 	while (b->expiry.n && b->expiry.e[0].key <= now) {
 		sx_end(b, b->expiry.e[0].idx, SHMEX_EV_EXPIRED, SHMEX_R_EXPIRED);
 		n++;
+	}
+	return n;
+}
+
+/* ---- batches ----------------------------------------------------------- */
+
+/* The hint of @c for stage @stage (book_hint.h): the order a command names,
+ * or the level a new order joins. */
+static SX_ALWAYS_INLINE void sx_hint_cmd(const struct shmex_book *b, const struct shmex_book_cmd *c,
+			       int stage)
+{
+	if (c->op == SHMEX_OP_SUBMIT) {
+		sx_hint_level(b, c->order.side & 1, c->order.price, stage);
+		if (!b->issue_ids)
+			sx_hint_order(b, c->order.id, stage); /* the duplicate check */
+	} else {
+		sx_hint_order(b, c->id, stage);
+	}
+}
+
+static int sx_run_one(struct shmex_book *b, const struct shmex_book_cmd *c)
+{
+	switch (c->op) {
+	case SHMEX_OP_SUBMIT: return shmex_book_submit(b, &c->order);
+	case SHMEX_OP_CANCEL: return shmex_book_cancel(b, c->id);
+	case SHMEX_OP_REDUCE: return shmex_book_reduce(b, c->id, c->a);
+	case SHMEX_OP_AMEND: return shmex_book_amend(b, c->id, c->a, c->b);
+	default: return SHMEX_E_INVAL;
+	}
+}
+
+/* Hint distances, in commands: stage 0 (the first line) 8 ahead, stage 1
+ * (what it points to) 4 ahead, stage 2 (one more step) 2 ahead. */
+enum { SX_AHEAD0 = 8, SX_AHEAD1 = 4, SX_AHEAD2 = 2 };
+
+uint32_t shmex_book_run(struct shmex_book *b, const struct shmex_book_cmd *cmds, uint32_t n,
+			uint32_t ahead, int *rc)
+{
+	const uint64_t seen = (uint64_t)n + ahead;
+	/* The head of the batch: its first stages now (a caller that showed
+	 * these commands as `ahead` last time had them hinted already). */
+	for (uint32_t i = 0; i < seen && i < SX_AHEAD0; i++)
+		sx_hint_cmd(b, &cmds[i], 0);
+	for (uint32_t i = 0; i < n; i++) {
+		if (i + SX_AHEAD0 < seen)
+			sx_hint_cmd(b, &cmds[i + SX_AHEAD0], 0);
+		if (i + SX_AHEAD1 < seen)
+			sx_hint_cmd(b, &cmds[i + SX_AHEAD1], 1);
+		if (i + SX_AHEAD2 < seen)
+			sx_hint_cmd(b, &cmds[i + SX_AHEAD2], 2);
+		int r = sx_run_one(b, &cmds[i]);
+		if (rc)
+			rc[i] = r;
 	}
 	return n;
 }

@@ -1444,6 +1444,117 @@ static void test_ladder_and_far_levels_in_order(void **state)
 	assert_false(shmex_book_best(B, SHMEX_BUY, &best));
 }
 
+/* Two books, one driven by single calls and one by shmex_book_run() in
+ * batches of random sizes with random look-ahead: the same events, in the
+ * same order, and the same return codes, in both id modes. */
+#define RUN_CMDS 20000
+struct run_rec {
+	struct shmex_book_event *ev;
+	size_t n, cap;
+};
+
+static void run_sink(void *ctx, const struct shmex_book_event *ev)
+{
+	struct run_rec *r = ctx;
+	if (r->n == r->cap) {
+		r->cap = r->cap ? 2 * r->cap : 4096;
+		r->ev = realloc(r->ev, r->cap * sizeof *r->ev);
+		assert_non_null(r->ev);
+	}
+	r->ev[r->n++] = *ev;
+}
+
+static uint64_t run_rand(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+static void run_batches_like_single_calls(uint32_t flags)
+{
+	struct shmex_book_params p = { .max_orders = 512, .flags = flags, .max_matches = 8 };
+	struct run_rec ra = { NULL, 0, 0 }, rb = { NULL, 0, 0 };
+	struct shmex_book *a, *b;
+	assert_int_equal(shmex_book_create(&p, run_sink, &ra, &a), 0);
+	assert_int_equal(shmex_book_create(&p, run_sink, &rb, &b), 0);
+	struct shmex_book_cmd *cmds = calloc(RUN_CMDS, sizeof *cmds);
+	int *rc_a = calloc(RUN_CMDS, sizeof *rc_a), *rc_b = calloc(RUN_CMDS, sizeof *rc_b);
+	assert_non_null(cmds);
+	assert_non_null(rc_a);
+	assert_non_null(rc_b);
+	/* Ids a command may name: issued or given ids of earlier submits (some
+	 * ended), never-issued ones, and garbage. */
+	uint64_t x = 0x2545F4914F6CDD1Dull, known[64] = { 0 };
+	for (uint32_t i = 0; i < RUN_CMDS; i++) {
+		struct shmex_book_cmd *c = &cmds[i];
+		uint64_t r = run_rand(&x);
+		c->op = (uint32_t)(r % 10 < 5 ? SHMEX_OP_SUBMIT : r % 10 < 8 ? SHMEX_OP_CANCEL
+					: r % 10 < 9 ? SHMEX_OP_REDUCE : SHMEX_OP_AMEND);
+		if (r % 97 == 0)
+			c->op = 99; /* unknown */
+		c->id = (r >> 20) % 5 == 0 ? run_rand(&x) : known[(r >> 8) % 64];
+		c->a = 1 + (int64_t)((r >> 30) % 40) + ((r >> 40) % 3 == 0 ? 0 : 80);
+		c->b = 1 + (int64_t)((r >> 36) % 9);
+		c->order = limit(i + 1, (int)((r >> 12) & 1), 90 + (int64_t)((r >> 16) % 20),
+				 1 + (int64_t)((r >> 24) % 9));
+		c->order.tif = (uint8_t)((r >> 44) % 4 == 0 ? SHMEX_IOC : SHMEX_GTC);
+		c->order.display_qty = (r >> 48) % 7 == 0 ? 2 : 0;
+	}
+	uint32_t i = 0;
+	while (i < RUN_CMDS) {
+		uint32_t n = 1 + (uint32_t)(run_rand(&x) % 40);
+		uint32_t ahead = (uint32_t)(run_rand(&x) % 12);
+		if (n > RUN_CMDS - i)
+			n = RUN_CMDS - i;
+		if (ahead > RUN_CMDS - i - n)
+			ahead = RUN_CMDS - i - n;
+		/* Submits learn the ids they will get before they run (both books
+		 * issue the same ids), so later commands can name them. */
+		for (uint32_t k = i; k < i + n; k++) {
+			if (cmds[k].op == SHMEX_OP_SUBMIT)
+				known[k % 64] = flags & SHMEX_BOOK_ISSUE_IDS ? shmex_book_next_id(a)
+									  : cmds[k].order.id;
+			switch (cmds[k].op) {
+			case SHMEX_OP_SUBMIT: rc_a[k] = shmex_book_submit(a, &cmds[k].order); break;
+			case SHMEX_OP_CANCEL: rc_a[k] = shmex_book_cancel(a, cmds[k].id); break;
+			case SHMEX_OP_REDUCE: rc_a[k] = shmex_book_reduce(a, cmds[k].id, cmds[k].a); break;
+			case SHMEX_OP_AMEND:
+				rc_a[k] = shmex_book_amend(a, cmds[k].id, cmds[k].a, cmds[k].b);
+				break;
+			default: rc_a[k] = SHMEX_E_INVAL; break;
+			}
+			/* Later commands of this batch may name these ids. */
+			for (uint32_t j = k + 1; j < i + n + ahead && j < RUN_CMDS; j++)
+				if (cmds[j].op != SHMEX_OP_SUBMIT && (run_rand(&x) & 7) == 0)
+					cmds[j].id = known[k % 64];
+		}
+		assert_int_equal(shmex_book_run(b, &cmds[i], n, ahead, &rc_b[i]), n);
+		i += n;
+	}
+	for (uint32_t k = 0; k < RUN_CMDS; k++)
+		assert_int_equal(rc_a[k], rc_b[k]);
+	assert_int_equal(ra.n, rb.n);
+	assert_memory_equal(ra.ev, rb.ev, ra.n * sizeof *ra.ev);
+	assert_true(ra.n > RUN_CMDS); /* the flow did trade, rest, cancel */
+	assert_int_equal(shmex_book_verify(b), 0);
+	shmex_book_destroy(a);
+	shmex_book_destroy(b);
+	free(ra.ev);
+	free(rb.ev);
+	free(cmds);
+	free(rc_a);
+	free(rc_b);
+}
+
+static void test_run_batches_like_single_calls(void **state)
+{
+	(void)state;
+	run_batches_like_single_calls(0);
+	run_batches_like_single_calls(SHMEX_BOOK_ISSUE_IDS);
+}
+
 int main(void)
 {
 	/* The flooding tests need the default, randomly keyed hash. */
@@ -1502,6 +1613,7 @@ int main(void)
 		T(test_create_refuses_bad_options),
 		T(test_issued_ids),
 		T(test_ladder_and_far_levels_in_order),
+		T(test_run_batches_like_single_calls),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
