@@ -607,7 +607,8 @@ static SX_ALWAYS_INLINE void sx_execute_as(struct shmex_book *b, uint32_t idx,
 		reason = SHMEX_R_BUDGET;
 	else if (end == SX_M_LIMIT)
 		reason = SHMEX_R_MATCH_LIMIT;
-	else if (!plain && (o->type == SHMEX_MARKET || o->tif == SHMEX_IOC || o->tif == SHMEX_FOK))
+	else if (plain ? o->tif == SHMEX_IOC
+		       : (o->type == SHMEX_MARKET || o->tif == SHMEX_IOC || o->tif == SHMEX_FOK))
 		reason = SHMEX_R_IOC;
 	else if (sx_rest(b, idx) != 0)
 		reason = SHMEX_R_BOOK_FULL;
@@ -629,7 +630,7 @@ static void sx_execute(struct shmex_book *b, uint32_t idx, shmex_u128 budget)
 }
 
 /* A plain order (see sx_is_plain()): the same code with self-trade
- * prevention, budgets, FOK, IOC and GTD compiled out. */
+ * prevention, budgets, FOK, market types and GTD compiled out. */
 static SX_ALWAYS_INLINE void sx_execute_plain(struct shmex_book *b, uint32_t idx)
 {
 	sx_execute_as(b, idx, 0, 1);
@@ -825,16 +826,19 @@ static uint16_t sx_validate(const struct shmex_book *b, const struct shmex_order
  * plain submit on a big book. */
 #define SX_FIELD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 
-/* The commonest order: a GTC LIMIT with no flags, no peak, no budget, a
- * positive price and quantity and a valid side. Every validation step
- * but the id and the free slot passes for it by construction (a trigger
- * or expiry it carries means nothing to it). */
+/* The commonest orders: a GTC or IOC LIMIT without self-trade prevention
+ * (an owner allowed: it only matters to STP and mass cancels), no peak, no
+ * budget, a positive price and quantity and a valid side. Every
+ * validation step but the id and the free slot passes for it by
+ * construction (a trigger or expiry it carries means nothing to it). */
 static inline int sx_is_plain(const struct shmex_order *p)
 {
-	return SX_FIELD(p->type) == SHMEX_LIMIT && SX_FIELD(p->tif) == SHMEX_GTC &&
+	const uint8_t tif = SX_FIELD(p->tif);
+	return SX_FIELD(p->type) == SHMEX_LIMIT && (tif == SHMEX_GTC || tif == SHMEX_IOC) &&
 	       SX_FIELD(p->side) <= SHMEX_SELL && SX_FIELD(p->stp) == SHMEX_STP_NONE &&
-	       SX_FIELD(p->flags) == 0 && SX_FIELD(p->display_qty) == 0 &&
-	       SX_FIELD(p->max_notional) == 0 && SX_FIELD(p->qty) > 0 && SX_FIELD(p->price) > 0;
+	       (SX_FIELD(p->flags) & ~(uint32_t)SHMEX_OF_OWNER) == 0 &&
+	       SX_FIELD(p->display_qty) == 0 && SX_FIELD(p->max_notional) == 0 &&
+	       SX_FIELD(p->qty) > 0 && SX_FIELD(p->price) > 0;
 }
 
 /* shmex_book_submit() of a plain order that has a free slot and a new id. */
@@ -843,7 +847,8 @@ static __attribute__((noinline)) int sx_submit_plain(struct shmex_book *b,
 {
 	const int64_t price = SX_FIELD(p->price), qty = SX_FIELD(p->qty);
 	const uint64_t owner = SX_FIELD(p->owner);
-	const uint8_t side = SX_FIELD(p->side);
+	const uint8_t side = SX_FIELD(p->side), tif = SX_FIELD(p->tif);
+	const uint8_t owned = (SX_FIELD(p->flags) & SHMEX_OF_OWNER) ? SX_OB_OWNER : 0;
 	uint32_t idx = sx_order_alloc(b);
 	struct sx_order *o = &b->orders[idx];
 	o->id = b->issue_ids ? sx_issued_id(b, idx) : SX_FIELD(p->id);
@@ -855,8 +860,8 @@ static __attribute__((noinline)) int sx_submit_plain(struct shmex_book *b,
 	o->prev = o->next = o->level = SX_NIL;
 	o->side = side;
 	o->type = SHMEX_LIMIT;
-	o->tif = SHMEX_GTC;
-	o->bits = SX_OB_LIVE;
+	o->tif = tif;
+	o->bits = (uint8_t)(SX_OB_LIVE | owned);
 	if (!b->issue_ids)
 		sx_itable_insert(&b->ids, id_tag, idx);
 	sx_emit(b, SHMEX_EV_ACCEPTED, SHMEX_R_NONE, o, price, qty, qty);
