@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential gcc g++ clang
+  build-essential gcc g++ clang libclang-rt-dev
   meson ninja-build pkg-config
   liburcu-dev libck-dev liblmdb-dev lmdb-utils
   libcmocka-dev libbenchmark-dev libbsd-dev

@@ -4,7 +4,8 @@
 #      with a shorter randomized differential run;
 #   2. gcc, optimized, the full suites (the differential test at
 #      >= 5 million commands);
-#   3. clang, warnings as errors, the unit suite;
+#   3. clang, warnings as errors, the unit suite and a short run of each
+#      fuzz target (libFuzzer);
 #   4. gcc, ThreadSanitizer, the concurrent suite (rings shared by threads
 #      and processes).
 # Ends with one line "N passed, N failed[, N skipped]" over all three.
@@ -40,7 +41,8 @@ run_build build-asan -- --buildtype=debug -Db_sanitize=address,undefined \
 	-Ddiff_commands=300000
 run_build build-release -- --buildtype=release -Ddiff_commands=5000000
 if command -v clang >/dev/null; then
-	CC=clang CXX=clang++ run_build build-clang --suite unit -- --buildtype=debugoptimized \
+	CC=clang CXX=clang++ run_build build-clang --suite unit --suite fuzz -- \
+		--buildtype=debugoptimized \
 		-Ddiff_commands=200000
 fi
 
