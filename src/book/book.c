@@ -24,9 +24,11 @@ _Static_assert(offsetof(struct sx_level, key) == 0, "the price index reads the k
 
 /* Reserves zeroed memory: anonymous pages are touched (and so cost real
  * memory) only when used. Start-up only. */
+static size_t sx_pages(size_t bytes);
+
 void *sx_book_reserve(struct shmex_book *b, size_t bytes)
 {
-	bytes = (bytes + 4095) & ~(size_t)4095;
+	bytes = sx_pages(bytes);
 	if (b->nregions == sizeof b->region / sizeof b->region[0])
 		return NULL;
 	const int prefault = (b->flags & SHMEX_BOOK_PREFAULT) != 0;
@@ -115,16 +117,33 @@ static int sx_sizes_of(const struct shmex_book_params *p, struct sx_sizes *s)
 	return 0;
 }
 
+/* Bytes sx_book_reserve() takes for @bytes (whole pages). */
+static size_t sx_pages(size_t bytes)
+{
+	return (bytes + 4095) & ~(size_t)4095;
+}
+
 size_t shmex_book_memsize(const struct shmex_book_params *params)
 {
 	struct sx_sizes s;
 	if (sx_sizes_of(params, &s) != 0)
 		return 0;
-	size_t n = s.max_orders;
-	return sizeof(struct shmex_book) + n * sizeof(struct sx_order) + n * 8 + n * 8 +
-	       (s.id_slots + (size_t)s.price_slots) * sizeof(struct sx_islot) +
-	       s.max_levels * sizeof(struct sx_level) + 3 * n * sizeof(struct sx_heap_entry) +
-	       3 * n * 4 + n * 4;
+	const size_t n = s.max_orders;
+	const size_t ticks = params->ladder_ticks ? params->ladder_ticks : SX_LADDER_DEFAULT;
+	const size_t words = ticks / 64, sums = (words + 63) / 64;
+	size_t bytes = sizeof(struct shmex_book) + sx_pages(n * sizeof(struct sx_order)) +
+		       2 * sx_pages(n * 8) /* peak, expire_at */ + sx_pages(n * 4) /* queue */ +
+		       sx_pages((size_t)s.max_levels * sizeof(struct sx_level)) +
+		       sx_pages((size_t)s.price_slots * sizeof(struct sx_islot)) +
+		       3 * (sx_pages(n * sizeof(struct sx_heap_entry)) + sx_pages(n * 4)) +
+		       2 * (sx_pages(ticks * 4) + sx_pages(words * 8) + sx_pages(sums * 8));
+	if (!(params->flags & SHMEX_BOOK_ISSUE_IDS))
+		bytes += sx_pages((size_t)s.id_slots * sizeof(struct sx_islot));
+	if (params->max_matches) {
+		const uint64_t m = params->max_matches < n ? params->max_matches : n;
+		bytes += sx_pages((size_t)sx_pow2_at_least(m + 1) * sizeof(struct sx_fok_entry));
+	}
+	return bytes;
 }
 
 static int sx_heap_init(struct shmex_book *b, struct sx_heap *h, uint32_t cap)
@@ -168,7 +187,7 @@ int shmex_book_create(const struct shmex_book_params *params, shmex_book_sink_fn
 	b->expire_at = sx_book_reserve(b, n * sizeof(int64_t));
 	b->levels = sx_book_reserve(b, (size_t)s.max_levels * sizeof(struct sx_level));
 	b->queue = sx_book_reserve(b, n * 4);
-	b->max_matches = params->max_matches ? params->max_matches : UINT32_MAX;
+	b->max_matches = params->max_matches ? params->max_matches : UINT64_MAX;
 	if (params->max_matches) {
 		uint32_t ring = sx_pow2_at_least((uint64_t)(params->max_matches < s.max_orders
 							    ? params->max_matches : s.max_orders) + 1);
@@ -414,9 +433,9 @@ enum sx_fok_verdict { SX_FOK_FILLS, SX_FOK_SHORT, SX_FOK_LIMIT };
 static enum sx_fok_verdict sx_fok_simulate(struct shmex_book *b, const struct sx_order *o)
 {
 	int64_t need = o->remaining;
-	const uint32_t cap = b->max_matches;
+	const uint64_t cap = b->max_matches;
 	const int stp = sx_stp_active(o) ? (o->bits & SX_OB_STP_MASK) : SHMEX_STP_NONE;
-	uint32_t matches = 0;
+	uint64_t matches = 0;
 	for (struct sx_level *l = b->best[o->side ^ 1]; l && sx_crosses(o, l->price);
 	     l = sx_level_worse(b, l)) {
 		uint32_t head = 0, tail = 0; /* the level's replenish FIFO */
@@ -487,7 +506,7 @@ static SX_ALWAYS_INLINE enum sx_match_end sx_match_as(struct shmex_book *b, uint
 	const int opp = o->side ^ 1;
 	const int stp = !plain && sx_stp_active(o) ? (o->bits & SX_OB_STP_MASK) : SHMEX_STP_NONE;
 	const int capped = !plain && budget != 0;
-	uint32_t work_left = b->max_matches;
+	uint64_t work_left = b->max_matches;
 	struct sx_level *l;
 
 	while (o->remaining > 0 && (l = b->best[opp]) != NULL &&
@@ -584,7 +603,7 @@ static SX_ALWAYS_INLINE void sx_execute_as(struct shmex_book *b, uint32_t idx,
 {
 	struct sx_order *o = &b->orders[idx];
 	if (!plain && SX_UNLIKELY(o->tif == SHMEX_FOK)) {
-		enum sx_fok_verdict v = b->max_matches == UINT32_MAX
+		enum sx_fok_verdict v = b->max_matches == UINT64_MAX
 						? (sx_fok_fillable(b, o) ? SX_FOK_FILLS : SX_FOK_SHORT)
 						: sx_fok_simulate(b, o);
 		if (v != SX_FOK_FILLS) {

@@ -131,9 +131,11 @@ struct shmex_book {
 	uint64_t next_seq;
 
 	/* Work bound per executing order (shmex_book_params.max_matches;
-	 * UINT32_MAX when unlimited) and the FOK check's scratch ring of
-	 * icebergs waiting to replenish (fok_mask + 1 entries). */
-	uint32_t max_matches;
+	 * UINT64_MAX when unlimited: a 64-bit count that no order can reach,
+	 * where a 32-bit one stopped an "unlimited" order, even a FOK, after
+	 * 2^32 - 1 matches) and the FOK check's scratch ring of icebergs
+	 * waiting to replenish (fok_mask + 1 entries). */
+	uint64_t max_matches;
 	uint32_t fok_mask;
 	struct sx_fok_entry *fok_ring;
 

@@ -15,6 +15,8 @@
 
 #include "shmex/book.h"
 
+#include "book_internal.h" /* region sizes, for test_memsize_is_what_create_reserves */
+
 /* Counting allocator for test_no_allocation_after_create, in builds without
  * AddressSanitizer (which owns malloc there). glibc's own calls (qsort's
  * buffer, for one) go through these public symbols too. */
@@ -1555,6 +1557,30 @@ static void test_run_batches_like_single_calls(void **state)
 	run_batches_like_single_calls(SHMEX_BOOK_ISSUE_IDS);
 }
 
+/* shmex_book_memsize() is what shmex_book_create() reserves, to the byte,
+ * whatever the options. */
+static void test_memsize_is_what_create_reserves(void **state)
+{
+	(void)state;
+	const struct shmex_book_params cases[] = {
+		{ .max_orders = 1000 },
+		{ .max_orders = 1000, .flags = SHMEX_BOOK_ISSUE_IDS },
+		{ .max_orders = 1000, .max_levels = 37, .ladder_ticks = 64 },
+		{ .max_orders = 5000, .max_matches = 100, .ladder_ticks = 1u << 20 },
+		{ .max_orders = 64, .max_matches = 1000, .flags = SHMEX_BOOK_ISSUE_IDS },
+		{ .max_orders = 1, .ladder_ticks = 128 },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct shmex_book *b = NULL;
+		assert_int_equal(shmex_book_create(&cases[i], sink, &R, &b), 0);
+		size_t reserved = sizeof *b;
+		for (unsigned r = 0; r < b->nregions; r++)
+			reserved += b->region_size[r];
+		assert_int_equal(shmex_book_memsize(&cases[i]), reserved);
+		shmex_book_destroy(b);
+	}
+}
+
 int main(void)
 {
 	/* The flooding tests need the default, randomly keyed hash. */
@@ -1614,6 +1640,7 @@ int main(void)
 		T(test_issued_ids),
 		T(test_ladder_and_far_levels_in_order),
 		T(test_run_batches_like_single_calls),
+		T(test_memsize_is_what_create_reserves),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
