@@ -22,10 +22,14 @@ _Static_assert(offsetof(struct sx_level, key) == 0, "the price index reads the k
 
 /* ---- memory ---------------------------------------------------------- */
 
+/* Bytes sx_book_reserve() takes for @bytes (whole pages). */
+static size_t sx_pages(size_t bytes)
+{
+	return (bytes + 4095) & ~(size_t)4095;
+}
+
 /* Reserves zeroed memory: anonymous pages are touched (and so cost real
  * memory) only when used. Start-up only. */
-static size_t sx_pages(size_t bytes);
-
 void *sx_book_reserve(struct shmex_book *b, size_t bytes)
 {
 	bytes = sx_pages(bytes);
@@ -117,10 +121,20 @@ static int sx_sizes_of(const struct shmex_book_params *p, struct sx_sizes *s)
 	return 0;
 }
 
-/* Bytes sx_book_reserve() takes for @bytes (whole pages). */
-static size_t sx_pages(size_t bytes)
+/* Prices in the ladder window of a book made with @p. */
+static uint32_t sx_ladder_ticks(const struct shmex_book_params *p)
 {
-	return (bytes + 4095) & ~(size_t)4095;
+	return p->ladder_ticks ? p->ladder_ticks : SX_LADDER_DEFAULT;
+}
+
+/* Entries of the FOK check's iceberg ring (0: no match limit, no ring):
+ * at most one per match and one per order, plus one. */
+static uint32_t sx_fok_ring_slots(const struct shmex_book_params *p, uint32_t max_orders)
+{
+	if (!p->max_matches)
+		return 0;
+	return sx_pow2_at_least((uint64_t)(p->max_matches < max_orders ? p->max_matches
+								  : max_orders) + 1);
 }
 
 size_t shmex_book_memsize(const struct shmex_book_params *params)
@@ -129,7 +143,7 @@ size_t shmex_book_memsize(const struct shmex_book_params *params)
 	if (sx_sizes_of(params, &s) != 0)
 		return 0;
 	const size_t n = s.max_orders;
-	const size_t ticks = params->ladder_ticks ? params->ladder_ticks : SX_LADDER_DEFAULT;
+	const size_t ticks = sx_ladder_ticks(params);
 	const size_t words = ticks / 64, sums = (words + 63) / 64;
 	size_t bytes = sizeof(struct shmex_book) + sx_pages(n * sizeof(struct sx_order)) +
 		       2 * sx_pages(n * 8) /* peak, expire_at */ + sx_pages(n * 4) /* queue */ +
@@ -139,10 +153,8 @@ size_t shmex_book_memsize(const struct shmex_book_params *params)
 		       2 * (sx_pages(ticks * 4) + sx_pages(words * 8) + sx_pages(sums * 8));
 	if (!(params->flags & SHMEX_BOOK_ISSUE_IDS))
 		bytes += sx_pages((size_t)s.id_slots * sizeof(struct sx_islot));
-	if (params->max_matches) {
-		const uint64_t m = params->max_matches < n ? params->max_matches : n;
-		bytes += sx_pages((size_t)sx_pow2_at_least(m + 1) * sizeof(struct sx_fok_entry));
-	}
+	bytes += sx_pages((size_t)sx_fok_ring_slots(params, s.max_orders) *
+			  sizeof(struct sx_fok_entry));
 	return bytes;
 }
 
@@ -188,16 +200,15 @@ int shmex_book_create(const struct shmex_book_params *params, shmex_book_sink_fn
 	b->levels = sx_book_reserve(b, (size_t)s.max_levels * sizeof(struct sx_level));
 	b->queue = sx_book_reserve(b, n * 4);
 	b->max_matches = params->max_matches ? params->max_matches : UINT64_MAX;
-	if (params->max_matches) {
-		uint32_t ring = sx_pow2_at_least((uint64_t)(params->max_matches < s.max_orders
-							    ? params->max_matches : s.max_orders) + 1);
+	const uint32_t ring = sx_fok_ring_slots(params, s.max_orders);
+	if (ring) {
 		b->fok_mask = ring - 1;
 		b->fok_ring = sx_book_reserve(b, (size_t)ring * sizeof(struct sx_fok_entry));
 		if (!b->fok_ring)
 			goto nomem;
 	}
 	if (!b->orders || !b->peak || !b->expire_at || !b->levels || !b->queue ||
-	    sx_levels_init(b, params->ladder_ticks ? params->ladder_ticks : SX_LADDER_DEFAULT) ||
+	    sx_levels_init(b, sx_ladder_ticks(params)) ||
 	    (!b->issue_ids && sx_itable_init(b, &b->ids, s.id_slots, sx_splitmix64(&seed))) ||
 	    sx_itable_init(b, &b->prices, s.price_slots, sx_splitmix64(&seed)))
 		goto nomem;
@@ -509,9 +520,7 @@ static SX_ALWAYS_INLINE enum sx_match_end sx_match_as(struct shmex_book *b, uint
 	uint64_t work_left = b->max_matches;
 	struct sx_level *l;
 
-	while (o->remaining > 0 && (l = b->best[opp]) != NULL &&
-	       (plain ? (o->side == SHMEX_BUY ? l->price <= o->price : l->price >= o->price)
-		      : sx_crosses(o, l->price))) {
+	while (o->remaining > 0 && (l = b->best[opp]) != NULL && sx_crosses(o, l->price)) {
 		const int64_t price = l->price;
 		/* Take orders from the head of this level until it empties or
 		 * the incoming order is done; the level's removal ends the loop. */
@@ -860,17 +869,17 @@ static inline int sx_is_plain(const struct shmex_order *p)
 	       SX_FIELD(p->qty) > 0 && SX_FIELD(p->price) > 0;
 }
 
-/* shmex_book_submit() of a plain order that has a free slot and a new id. */
-static __attribute__((noinline)) int sx_submit_plain(struct shmex_book *b,
-						      const struct shmex_order *p, uint32_t id_tag)
+/* Takes a slot for a new order that passed validation, writes its record
+ * and indexes its id: the one place an order is born (the plain and the
+ * general submit both come here, then report ACCEPTED). @id is the
+ * caller's (ignored when the book issues ids), @id_tag its tag. */
+static SX_ALWAYS_INLINE uint32_t sx_order_new(struct shmex_book *b, uint64_t id, uint32_t id_tag,
+					   uint64_t owner, int64_t price, int64_t qty,
+					   uint8_t side, uint8_t type, uint8_t tif, uint8_t bits)
 {
-	const int64_t price = SX_FIELD(p->price), qty = SX_FIELD(p->qty);
-	const uint64_t owner = SX_FIELD(p->owner);
-	const uint8_t side = SX_FIELD(p->side), tif = SX_FIELD(p->tif);
-	const uint8_t owned = (SX_FIELD(p->flags) & SHMEX_OF_OWNER) ? SX_OB_OWNER : 0;
 	uint32_t idx = sx_order_alloc(b);
 	struct sx_order *o = &b->orders[idx];
-	o->id = b->issue_ids ? sx_issued_id(b, idx) : SX_FIELD(p->id);
+	o->id = b->issue_ids ? sx_issued_id(b, idx) : id;
 	o->owner = owner;
 	o->price = price;
 	o->remaining = qty;
@@ -878,12 +887,24 @@ static __attribute__((noinline)) int sx_submit_plain(struct shmex_book *b,
 	o->seq = b->next_seq++;
 	o->prev = o->next = o->level = SX_NIL;
 	o->side = side;
-	o->type = SHMEX_LIMIT;
+	o->type = type;
 	o->tif = tif;
-	o->bits = (uint8_t)(SX_OB_LIVE | owned);
+	o->bits = (uint8_t)(SX_OB_LIVE | bits);
 	if (!b->issue_ids)
 		sx_itable_insert(&b->ids, id_tag, idx);
-	sx_emit(b, SHMEX_EV_ACCEPTED, SHMEX_R_NONE, o, price, qty, qty);
+	return idx;
+}
+
+/* shmex_book_submit() of a plain order that has a free slot and a new id. */
+static __attribute__((noinline)) int sx_submit_plain(struct shmex_book *b,
+						      const struct shmex_order *p, uint32_t id_tag)
+{
+	const uint8_t owned = (SX_FIELD(p->flags) & SHMEX_OF_OWNER) ? SX_OB_OWNER : 0;
+	uint32_t idx = sx_order_new(b, SX_FIELD(p->id), id_tag, SX_FIELD(p->owner),
+				    SX_FIELD(p->price), SX_FIELD(p->qty), SX_FIELD(p->side), SHMEX_LIMIT,
+				    SX_FIELD(p->tif), owned);
+	const struct sx_order *o = &b->orders[idx];
+	sx_emit(b, SHMEX_EV_ACCEPTED, SHMEX_R_NONE, o, o->price, o->remaining, o->remaining);
 	sx_execute_plain(b, idx);
 	sx_run_triggers(b);
 	return 0;
@@ -917,30 +938,19 @@ static int sx_submit_any(struct shmex_book *b, const struct shmex_order *p)
 	}
 	const int market = p->type == SHMEX_MARKET || p->type == SHMEX_STOP_MARKET ||
 			   p->type == SHMEX_TAKE_PROFIT_MARKET;
-	uint32_t idx = sx_order_alloc(b);
+	uint32_t idx = sx_order_new(b, p->id, id_tag, p->owner, market ? 0 : p->price, p->qty,
+				    p->side, p->type, p->tif,
+				    (uint8_t)((p->stp & SX_OB_STP_MASK) |
+					      ((p->flags & SHMEX_OF_OWNER) ? SX_OB_OWNER : 0) |
+					      ((p->flags & SHMEX_OF_POST_ONLY) ? SX_OB_POST : 0) |
+					      (p->display_qty > 0 ? SX_OB_ICEBERG : 0)));
 	struct sx_order *o = &b->orders[idx];
-	o->id = b->issue_ids ? sx_issued_id(b, idx) : p->id;
-	o->owner = p->owner;
-	o->price = market ? 0 : p->price;
-	o->remaining = p->qty;
-	o->displayed = 0;
-	o->seq = b->next_seq++;
-	o->prev = o->next = o->level = SX_NIL;
-	o->side = p->side;
-	o->type = p->type;
-	o->tif = p->tif;
-	o->bits = (uint8_t)(SX_OB_LIVE | (p->stp & SX_OB_STP_MASK) |
-			    ((p->flags & SHMEX_OF_OWNER) ? SX_OB_OWNER : 0) |
-			    ((p->flags & SHMEX_OF_POST_ONLY) ? SX_OB_POST : 0) |
-			    (p->display_qty > 0 ? SX_OB_ICEBERG : 0));
 	/* Side arrays are written only when used, so their pages stay
 	 * untouched on a book of plain orders. */
 	if (SX_UNLIKELY(p->display_qty > 0))
 		b->peak[idx] = p->display_qty;
 	if (SX_UNLIKELY(p->tif == SHMEX_GTD))
 		b->expire_at[idx] = p->expire_at;
-	if (!b->issue_ids)
-		sx_itable_insert(&b->ids, id_tag, idx);
 	sx_emit(b, SHMEX_EV_ACCEPTED, SHMEX_R_NONE, o, o->price, p->qty, p->qty);
 
 	if (SX_UNLIKELY(sx_is_stop(p->type))) {
