@@ -8,6 +8,7 @@ packages=(
   meson ninja-build pkg-config
   liburcu-dev libck-dev liblmdb-dev lmdb-utils
   libcmocka-dev libbenchmark-dev libbsd-dev
+  libinih-dev libsystemd-dev gnuplot-nox
 )
 
 missing=()

@@ -1,8 +1,9 @@
 /**
  * @file shmex_session.h
  * @brief The layout of one session's shared memory: a versioned header,
- *        then the request ring (client -> engine), then the response ring
- *        (engine -> client), all offsets from the start of the region.
+ *        the client's bell (struct shmex_bell, shmex_bells.h), then the
+ *        request ring (client -> engine), then the response ring (engine ->
+ *        client), all offsets from the start of the region.
  *
  * The daemon creates the region (a memfd, one per session, so no client
  * can map another's rings), writes the header with magic last (store-
@@ -20,6 +21,7 @@
 #include <stdint.h>
 
 #include "shmex/error.h"
+#include "shmex_bells.h"
 #include "shmex_ring.h"
 
 #ifdef __cplusplus
@@ -27,7 +29,11 @@ extern "C" {
 #endif
 
 #define SHMEX_SESSION_MAGIC UINT64_C(0x31534E5358454D53) /* "SMEXSNS1" little-endian */
-#define SHMEX_SESSION_VERSION 1u
+#define SHMEX_SESSION_VERSION 2u
+/** Where the client's bell lies (one line after the header). */
+#define SHMEX_SESSION_BELL_OFFSET 64u
+/** Where the first ring may start. */
+#define SHMEX_SESSION_RINGS_OFFSET 128u
 
 /** Where a ring lies in the region. */
 struct shmex_ring_place {
@@ -64,6 +70,8 @@ static inline uint64_t shmex_session_layout_hash(void)
 		sizeof(struct shmex_ring_place),
 		sizeof(struct shmex_ring_ctl),
 		offsetof(struct shmex_ring_ctl, tail),
+		sizeof(struct shmex_bell),
+		SHMEX_SESSION_BELL_OFFSET,
 		SHMEX_SESSION_VERSION,
 	};
 	uint64_t h = UINT64_C(0xcbf29ce484222325); /* FNV-1a over the parts */
@@ -94,7 +102,7 @@ static inline int shmex_session_layout_make(uint32_t req_slots, uint32_t req_slo
 	const size_t resp = shmex_ring_memsize(resp_slots, resp_slot_size);
 	if (req == 0 || resp == 0)
 		return SHMEX_E_INVAL;
-	out->request = (struct shmex_ring_place){ sizeof(struct shmex_session_header), req_slots,
+	out->request = (struct shmex_ring_place){ SHMEX_SESSION_RINGS_OFFSET, req_slots,
 						  req_slot_size };
 	out->response = (struct shmex_ring_place){ out->request.offset + req, resp_slots,
 						   resp_slot_size };
@@ -130,11 +138,11 @@ static inline int shmex_session_region_init(void *mem, const struct shmex_sessio
 	return 0;
 }
 
-/* Whether @p p is a ring place inside [64, size). */
+/* Whether @p p is a ring place inside [SHMEX_SESSION_RINGS_OFFSET, size). */
 static inline int shmex_ring_place_ok(const struct shmex_ring_place *p, uint64_t size)
 {
 	const size_t bytes = shmex_ring_memsize(p->slots, p->slot_size);
-	return bytes != 0 && p->offset >= sizeof(struct shmex_session_header) &&
+	return bytes != 0 && p->offset >= SHMEX_SESSION_RINGS_OFFSET &&
 	       p->offset % SHMEX_CACHE_LINE == 0 && p->offset <= size && bytes <= size - p->offset;
 }
 
@@ -173,6 +181,12 @@ static inline int shmex_session_layout_check(const void *mem, size_t mapped,
 	out->request = h.request;
 	out->response = h.response;
 	return 0;
+}
+
+/** The client's bell of a checked region. */
+static inline struct shmex_bell *shmex_session_bell(void *mem)
+{
+	return (struct shmex_bell *)((uint8_t *)mem + SHMEX_SESSION_BELL_OFFSET);
 }
 
 /** Attaches a view to one ring of a checked region. */

@@ -298,8 +298,8 @@ static void test_session_layout(void **state)
 	struct shmex_session_layout lay, got = { 0, { 0, 0, 0 }, { 0, 0, 0 } };
 	assert_int_equal(shmex_session_layout_make(3, 64, 8, 64, &lay), SHMEX_E_INVAL);
 	assert_int_equal(shmex_session_layout_make(16, 128, 8, 64, &lay), 0);
-	assert_int_equal(lay.request.offset, 64);
-	assert_int_equal(lay.response.offset, 64 + 6 * 64 + 16 * 128);
+	assert_int_equal(lay.request.offset, 128);
+	assert_int_equal(lay.response.offset, 128 + 6 * 64 + 16 * 128);
 	assert_int_equal(lay.region_size, lay.response.offset + 6 * 64 + 8 * 64);
 	uint8_t *mem = aligned_alloc(64, lay.region_size);
 	assert_non_null(mem);
@@ -315,7 +315,7 @@ static void test_session_layout(void **state)
 	struct shmex_session_header *h = (struct shmex_session_header *)mem;
 	const struct shmex_session_header good = *h;
 	/* Another build: version, header size, layout hash, magic. */
-	h->version = 2;
+	h->version = SHMEX_SESSION_VERSION + 1;
 	assert_int_equal(shmex_session_layout_check(mem, lay.region_size, &got), SHMEX_E_VERSION);
 	*h = good;
 	h->layout_hash ^= 1;
@@ -326,12 +326,13 @@ static void test_session_layout(void **state)
 	/* Offsets and shapes out of the mapping, misaligned or overlapping. */
 	struct shmex_ring_place bad[] = {
 		{ 0, 16, 128 },                     /* over the header */
+		{ 64, 16, 128 },                    /* over the client's bell */
 		{ 65, 16, 128 },                    /* misaligned */
 		{ lay.region_size, 16, 128 },       /* past the end */
 		{ UINT64_MAX - 63, 16, 128 },       /* offset + size wraps */
-		{ 64, 17, 128 },                    /* not a power of two */
-		{ 64, 16, 100 },                    /* slot size */
-		{ 64, 1u << 24, 4096 },             /* far larger than the region */
+		{ 128, 17, 128 },                   /* not a power of two */
+		{ 128, 16, 100 },                   /* slot size */
+		{ 128, 1u << 24, 4096 },            /* far larger than the region */
 		{ lay.response.offset, 8, 64 },     /* request on top of response */
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -341,7 +342,7 @@ static void test_session_layout(void **state)
 				 SHMEX_E_PROTOCOL);
 	}
 	*h = good;
-	h->response.offset = 64 + 64; /* inside the request ring */
+	h->response.offset = 128 + 64; /* inside the request ring */
 	assert_int_equal(shmex_session_layout_check(mem, lay.region_size, &got), SHMEX_E_PROTOCOL);
 	*h = good;
 	h->region_size = lay.region_size + 64;
