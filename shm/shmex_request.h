@@ -45,10 +45,15 @@ struct shmex_request {
 	uint32_t symbol;     /**< SUBMIT, MASS_CANCEL (0: all) */
 	uint64_t client_id;  /**< SUBMIT: the user's id for it; CANCEL: used when order_id is 0;
 				  PING: echoed */
-	uint64_t order_id;   /**< CANCEL, AMEND: engine order id */
+	/* One word, two names: a SUBMIT has no engine order id yet, and only a
+	 * SUBMIT has a peak. (Eight separate 8-byte fields do not fit the line
+	 * next to the 16 bytes of type, options, user and symbol.) */
+	union {
+		uint64_t order_id;   /**< CANCEL, AMEND: engine order id */
+		int64_t display_qty; /**< SUBMIT: iceberg peak (0: all shown) */
+	};
 	int64_t price;       /**< SUBMIT: limit or protection price; AMEND: new price */
 	int64_t qty;         /**< SUBMIT: lots; AMEND: new remaining quantity */
-	int64_t display_qty; /**< SUBMIT: iceberg peak (0: all shown) */
 	int64_t aux;         /**< SUBMIT: trigger price (stop and take-profit types) or quote
 				  budget (market buy IOC); else 0 */
 	int64_t expire_at;   /**< SUBMIT, GTD: expiry on the engine clock (ns) */
@@ -57,6 +62,7 @@ _Static_assert(sizeof(struct shmex_request) == 64, "request: one cache line");
 _Static_assert(offsetof(struct shmex_request, user) == 8, "request.user at 8");
 _Static_assert(offsetof(struct shmex_request, client_id) == 16, "request.client_id at 16");
 _Static_assert(offsetof(struct shmex_request, order_id) == 24, "request.order_id at 24");
+_Static_assert(offsetof(struct shmex_request, display_qty) == 24, "request.display_qty at 24");
 _Static_assert(offsetof(struct shmex_request, price) == 32, "request.price at 32");
 _Static_assert(offsetof(struct shmex_request, expire_at) == 56, "request.expire_at at 56");
 
