@@ -21,6 +21,27 @@
  * its type, an unknown type or unterminated text is answered with
  * SHMEX_E_PROTOCOL; nothing a client sends here reaches the engine without
  * being checked.
+ *
+ * Framing rules (both sides; libshmex checks each, a breach is
+ * SHMEX_E_PROTOCOL):
+ *  - Sizes are exact: a message is sizeof its struct, a list is
+ *    sizeof(struct shmex_ctl_list) + count * sizeof(item) with
+ *    count <= SHMEX_CTL_ITEMS_MAX(item); no trailing bytes.
+ *  - `ref`: HELLO carries 0; the client numbers its requests 1, 2, ... on
+ *    the connection, and every reply echoes its request's ref. One request
+ *    at a time: the client waits for END before it sends the next (the
+ *    daemon refuses a second while one is pending: SHMEX_E_PROTOCOL). A
+ *    client that gave up on a request (its timeout) skips replies that
+ *    carry an older ref.
+ *  - Every answer ends with exactly one packet flagged SHMEX_CTLF_END. A
+ *    refused request is answered by one REPLY with status < 0, END and a
+ *    one-line text (e.g. -EACCES, "admin role needed"). A list answer is
+ *    one or more list packets of the reply type, the last with END (an
+ *    empty list: one packet with count 0 and END); `total` is the number
+ *    of items in the whole answer. A client also accepts a plain REPLY
+ *    with status 0 and END as the end of a list.
+ *  - Text fields (names, codes, reply text) end with a NUL inside their
+ *    arrays; receivers terminate them anyway.
  */
 #ifndef SHMEX_CONTROL_H
 #define SHMEX_CONTROL_H
@@ -45,14 +66,20 @@ enum shmex_ctl_type {
 	SHMEX_CTL_HELLO = 1,   /**< client: struct shmex_ctl_hello */
 	SHMEX_CTL_WELCOME = 2, /**< daemon: struct shmex_ctl_welcome, + 2 fds when status is 0 */
 	/* queries (any session; user data needs a grant for that user, or admin) */
-	SHMEX_CTL_STATUS = 10,   /**< -> STATUS_INFO, then SESSION_INFO items, SYMBOL_INFO items */
+	SHMEX_CTL_STATUS = 10,   /**< -> one STATUS_INFO (no END), then SESSION_INFO lists, the
+				      last with END (SYMBOL_INFO lists may come before END: clients
+				      skip them and ask SYMBOLS) */
 	SHMEX_CTL_BALANCES = 11, /**< user -> BALANCE items */
 	SHMEX_CTL_ORDERS = 12,   /**< user, symbol (0: all) -> ORDER items (open orders) */
 	SHMEX_CTL_BOOK = 13,     /**< symbol, depth -> LEVEL items (bids, then asks) */
 	SHMEX_CTL_SYMBOLS = 14,  /**< -> SYMBOL_INFO items */
 	SHMEX_CTL_ASSETS = 15,   /**< -> ASSET items */
-	SHMEX_CTL_ORDER = 16,    /**< order_id -> one ORDER item */
-	SHMEX_CTL_CHECK = 17,    /**< admin: check every invariant -> status, text */
+	SHMEX_CTL_ORDER = 16,    /**< order_id -> one ORDER item. `user` is 0 (the client does
+				      not know the order's user): the daemon answers when the
+				      requester is admin or has a grant for the order's user, else
+				      SHMEX_E_UNKNOWN_ORDER (not -EACCES: ids are not probed) */
+	SHMEX_CTL_CHECK = 17,    /**< admin: check every invariant -> REPLY: status 0 or
+				      SHMEX_E_INVARIANT, text = the first violation */
 	/* administration (admin role) */
 	SHMEX_CTL_ADD_ASSET = 30,
 	SHMEX_CTL_ADD_SYMBOL = 31,
@@ -118,6 +145,11 @@ struct shmex_ctl_hello {
 	char name[SHMEX_NAME_LEN]; /**< for logs and status */
 };
 
+/** The answer to HELLO: len = sizeof, END. Status 0: one SCM_RIGHTS
+ *  message with exactly two descriptors, fd 0 the session region (at least
+ *  region_size bytes), fd 1 the bells region (at least bells_size bytes, a
+ *  multiple of 64, with gateway < bells_size / 64). Refused: no
+ *  descriptors, and `text` says why. */
 struct shmex_ctl_welcome {
 	struct shmex_ctl_header h; /**< status: 0 or why refused (SHMEX_E_VERSION, FULL, ...) */
 	uint32_t session_id;
@@ -151,8 +183,9 @@ struct shmex_ctl_request {
 	} params;
 };
 
-/** A plain reply: status, an id (ADD_*: the new id; DEPOSIT/WITHDRAW/
- *  MASS_CANCEL: the event sequence or count) and text. */
+/** A plain reply: status, an id (ADD_*: the new id; DEPOSIT/WITHDRAW: the
+ *  event sequence; MASS_CANCEL: the number of orders cancelled), `value`
+ *  (reserved, 0) and text (why, when status < 0; CHECK: the violation). */
 struct shmex_ctl_reply {
 	struct shmex_ctl_header h;
 	uint64_t id;
