@@ -120,7 +120,14 @@ enum shmex_reason {
 	SHMEX_R_DUPLICATE_CLIENT_ID = 24,
 	SHMEX_R_OVERFLOW = 25,
 	SHMEX_R_MATCH_LIMIT = 26,    /**< the order reached max_matches (shmex_book_params) */
+	SHMEX_R_BAD_REQUEST = 27,    /**< daemon: a malformed request (unknown type, field out
+					  of range, padding not zero) */
+	SHMEX_R_NO_GRANT = 28,       /**< daemon: the session may not act for that user */
+	SHMEX_R_SHUTDOWN = 29,       /**< daemon: stopping, request not executed */
 };
+
+/** A reason's stable name ("IOC", "NO_FUNDS", ...; "UNKNOWN_REASON" if none). */
+const char *shmex_reason_name(int reason);
 
 /** One outcome. Fixed size (one cache line) so it can travel in rings. */
 struct shmex_book_event {

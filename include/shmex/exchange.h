@@ -381,6 +381,18 @@ int shmex_exchange_set_reference(struct shmex_exchange *ex, uint32_t symbol, int
 int shmex_exchange_symbol(const struct shmex_exchange *ex, uint32_t symbol,
 			  struct shmex_symbol_params *out);
 
+/**
+ * Copies an asset's parameters.
+ * @return 0 or SHMEX_E_UNKNOWN_ASSET.
+ */
+int shmex_exchange_asset(const struct shmex_exchange *ex, uint32_t asset,
+			 struct shmex_asset_params *out);
+
+/** How many assets, symbols and users are registered (ids 1..n; any
+ *  pointer may be NULL). */
+void shmex_exchange_counts(const struct shmex_exchange *ex, uint32_t *assets, uint32_t *symbols,
+			   uint32_t *users);
+
 /** A symbol's book, read-only (depth, last price, verify), or NULL. */
 const struct shmex_book *shmex_exchange_book(const struct shmex_exchange *ex, uint32_t symbol);
 

@@ -217,3 +217,25 @@ int shmex_exchange_add_user(struct shmex_exchange *ex, const struct shmex_user_p
 		*id = uid;
 	return 0;
 }
+
+int shmex_exchange_asset(const struct shmex_exchange *ex, uint32_t asset,
+			 struct shmex_asset_params *out)
+{
+	if (asset < 1 || asset > ex->n_assets)
+		return SHMEX_E_UNKNOWN_ASSET;
+	memset(out, 0, sizeof *out);
+	memcpy(out->code, ex->assets[asset].code, SHMEX_CODE_LEN);
+	out->decimals = ex->assets[asset].decimals;
+	return 0;
+}
+
+void shmex_exchange_counts(const struct shmex_exchange *ex, uint32_t *assets, uint32_t *symbols,
+			   uint32_t *users)
+{
+	if (assets)
+		*assets = ex->n_assets;
+	if (symbols)
+		*symbols = ex->n_symbols;
+	if (users)
+		*users = ex->n_users;
+}

@@ -1,0 +1,337 @@
+/*
+ * The gateway agent: serves the sessions the control thread hands it.
+ * Each duty cycle it takes hand-overs (control ring), writes the matcher's
+ * reports into the sessions' response rings (out ring), and reads each
+ * session's requests: copy, decode, check the grant, forward to the
+ * matcher (cmd ring). Requests it refuses go to the matcher as REJECT
+ * commands, so every session's answers stay in request order.
+ *
+ * A client is never waited for: a response ring that is full ends the
+ * session (its reports would otherwise be lost or hold up everyone
+ * behind it in the out ring); a broken ring index ends it too.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "rcu.h"
+#include "registry.h"
+
+#define SX_REQ_BATCH 32
+
+struct sx_gw_session {
+	uint8_t active;       /* attached and serving */
+	uint8_t ending;       /* SESSION_END sent, waiting for SESSION_CLOSED */
+	uint8_t dirty;        /* reports written this cycle */
+	uint8_t end_reason;
+	uint32_t uid;
+	uint32_t flags;
+	uint32_t ok_user;     /* last user the grant was checked for (0: none) */
+	uint64_t request_no;
+	struct shmex_ring req;  /* consumer view */
+	struct shmex_ring resp; /* producer view */
+	struct shmex_bell *bell;
+	struct sx_session *shared;
+};
+
+struct sx_gateway {
+	struct sx_engine *e;
+	uint32_t index;
+	uint8_t draining, fenced, drained;
+	struct shmex_ring cmd;  /* producer -> matcher */
+	struct shmex_ring out;  /* consumer <- matcher */
+	struct shmex_ring ctl;  /* consumer <- control */
+	struct shmex_ring note; /* producer -> control */
+	struct sx_gw_session *s; /* [max_sessions], by global slot */
+	uint16_t *list;          /* active or ending slots */
+	uint32_t nlist;
+};
+
+static void sx_note(struct sx_gateway *g, uint32_t session, uint32_t what, uint32_t reason)
+{
+	struct sx_gw_note n;
+	memset(&n, 0, sizeof n);
+	n.session = session;
+	n.what = what;
+	n.reason = reason;
+	while (shmex_ring_push(&g->note, &n, sizeof n) != 1)
+		sx_cpu_relax(); /* the control thread drains it; never full in practice */
+	sx_engine_wake_control(g->e);
+}
+
+/* Sends a command to the matcher; @return 0 if the cmd ring is full. */
+static int sx_cmd_push(struct sx_gateway *g, const struct sx_cmd *c)
+{
+	return shmex_ring_push(&g->cmd, c, sizeof *c) == 1;
+}
+
+static void sx_cmd_push_wait(struct sx_gateway *g, const struct sx_cmd *c)
+{
+	while (!sx_cmd_push(g, c)) {
+		if (g->e->cfg.layout == SX_LAYOUT_SHARED)
+			sx_matcher_work(g->e->matcher);
+		else
+			sx_cpu_relax();
+	}
+}
+
+/* Starts ending a session: no more requests are read; the matcher cancels
+ * its orders if it asked, then answers SESSION_CLOSED. */
+static void sx_session_end(struct sx_gateway *g, uint16_t slot, uint32_t reason)
+{
+	struct sx_gw_session *s = &g->s[slot];
+	if (!s->active || s->ending)
+		return;
+	s->ending = 1;
+	s->end_reason = (uint8_t)reason;
+	struct sx_cmd c;
+	memset(&c, 0, sizeof c);
+	c.op = SX_CMD_SESSION_END;
+	c.flags = (uint8_t)(s->flags & SHMEX_SESSION_CANCEL_ON_DISCONNECT);
+	c.session = slot;
+	sx_cmd_push_wait(g, &c);
+}
+
+static void sx_attach(struct sx_gateway *g, uint32_t slot)
+{
+	struct sx_session *sh = &g->e->sessions[slot];
+	struct sx_gw_session *s = &g->s[slot];
+	memset(s, 0, sizeof *s);
+	s->shared = sh;
+	s->uid = sh->uid;
+	s->flags = sh->flags;
+	s->bell = shmex_session_bell(sh->mem);
+	/* The control thread checked the layout it created; these views are
+	 * ours, computed from its private copy, never from the region. */
+	if (shmex_session_ring_attach(&s->req, sh->mem, &sh->layout.request) != 0 ||
+	    shmex_session_ring_attach(&s->resp, sh->mem, &sh->layout.response) != 0) {
+		sx_note(g, slot, 1, SX_END_PROTOCOL);
+		return;
+	}
+	s->active = 1;
+	g->list[g->nlist++] = (uint16_t)slot;
+}
+
+static void sx_forget(struct sx_gateway *g, uint16_t slot)
+{
+	for (uint32_t i = 0; i < g->nlist; i++)
+		if (g->list[i] == slot) {
+			g->list[i] = g->list[--g->nlist];
+			break;
+		}
+	g->s[slot].active = 0;
+	g->s[slot].ending = 0;
+}
+
+static void sx_write_report(struct sx_gateway *g, uint16_t slot, const struct shmex_report *rep)
+{
+	struct sx_gw_session *s = &g->s[slot];
+	if (!s->active || s->ending)
+		return;
+	const int rc = shmex_ring_push(&s->resp, rep, sizeof *rep);
+	if (rc == 1) {
+		s->dirty = 1;
+		__atomic_fetch_add(&s->shared->reports, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	sx_log("session %u (%s, pid %u): %s, ending it", s->shared->id, s->shared->name,
+	       s->shared->pid, rc == 0 ? "response ring full (client not reading)"
+				       : "response ring index broken by the client");
+	sx_session_end(g, slot, rc == 0 ? SX_END_RING_FULL : SX_END_PROTOCOL);
+}
+
+static void sx_shutdown_notice(struct sx_gateway *g)
+{
+	struct shmex_report rep;
+	memset(&rep, 0, sizeof rep);
+	rep.kind = SHMEX_RPT_SHUTDOWN;
+	rep.reason = SHMEX_R_SHUTDOWN;
+	for (uint32_t i = 0; i < g->nlist; i++) {
+		struct sx_gw_session *s = &g->s[g->list[i]];
+		if (s->active && !s->ending && shmex_ring_push(&s->resp, &rep, sizeof rep) == 1)
+			s->dirty = 1;
+	}
+}
+
+int sx_gateway_drain_out(struct sx_gateway *g)
+{
+	int work = 0;
+	int64_t n = shmex_ring_available(&g->out);
+	if (n <= 0)
+		return 0;
+	for (int64_t i = 0; i < n; i++) {
+		const struct sx_out *o = shmex_ring_peek(&g->out, (uint32_t)i);
+		/* Trusted (our matcher): read in place, no copy needed. */
+		switch (o->kind) {
+		case SX_OUT_REPORT:
+			sx_write_report(g, o->session, &o->rep);
+			break;
+		case SX_OUT_SESSION_CLOSED: {
+			const uint16_t slot = o->session;
+			const uint32_t reason = g->s[slot].end_reason;
+			sx_forget(g, slot);
+			sx_note(g, slot, 1, reason);
+			break;
+		}
+		case SX_OUT_FENCE:
+			g->fenced = 1;
+			break;
+		default:
+			break;
+		}
+	}
+	shmex_ring_consume(&g->out, (uint32_t)n);
+	work += (int)n;
+	return work;
+}
+
+static int sx_take_ctl(struct sx_gateway *g)
+{
+	struct sx_gw_msg msg;
+	int work = 0;
+	while (shmex_ring_pop(&g->ctl, &msg, sizeof msg) == 1) {
+		work++;
+		if (msg.op == SX_GW_ATTACH && msg.session < g->e->cfg.max_sessions)
+			sx_attach(g, msg.session);
+		else if (msg.op == SX_GW_DETACH && msg.session < g->e->cfg.max_sessions)
+			sx_session_end(g, (uint16_t)msg.session, SX_END_HANGUP);
+		else if (msg.op == SX_GW_DRAIN)
+			g->draining = 1;
+	}
+	return work;
+}
+
+/* Whether the session may trade for @p user (a cached positive answer:
+ * grants are only ever added). */
+static int sx_granted(struct sx_gateway *g, struct sx_gw_session *s, uint32_t user)
+{
+	if (user == s->ok_user && user != 0)
+		return 1;
+	if (!(sx_registry_roles(g->e->reg, s->uid, user) & (SHMEX_ROLE_TRADER | SHMEX_ROLE_ADMIN)))
+		return 0;
+	s->ok_user = user;
+	return 1;
+}
+
+static void sx_refuse(struct sx_cmd *c, const struct shmex_request *r, int reason)
+{
+	memset(c, 0, sizeof *c);
+	c->op = SX_CMD_REJECT;
+	c->pad = (uint32_t)reason;
+	c->u.target.user = r->user;
+	c->u.target.symbol = r->symbol;
+	c->u.target.order_id = r->order_id;
+	c->u.target.client_id = r->client_id;
+}
+
+/* Reads up to a batch of one session's requests. */
+static int sx_read_session(struct sx_gateway *g, uint16_t slot)
+{
+	struct sx_gw_session *s = &g->s[slot];
+	const int64_t avail = shmex_ring_available(&s->req);
+	if (avail < 0) {
+		sx_log("session %u (%s, pid %u): request ring index broken by the client, ending it",
+		       s->shared->id, s->shared->name, s->shared->pid);
+		sx_session_end(g, slot, SX_END_PROTOCOL);
+		return 1;
+	}
+	int64_t n = avail < SX_REQ_BATCH ? avail : SX_REQ_BATCH;
+	int64_t done = 0;
+	for (; done < n; done++) {
+		struct shmex_request r;
+		struct sx_cmd c;
+		/* Copy first: the client may rewrite the slot while we look. */
+		shmex_ring_read(&s->req, (uint32_t)done, &r, sizeof r);
+		int reason = sx_request_decode(&r, &c);
+		if (reason == SHMEX_R_NONE && c.op != SX_CMD_PING && !sx_granted(g, s, r.user))
+			reason = SHMEX_R_NO_GRANT;
+		if (reason != SHMEX_R_NONE) {
+			sx_refuse(&c, &r, reason);
+			__atomic_fetch_add(&s->shared->rejects, 1, __ATOMIC_RELAXED);
+		}
+		c.session = slot;
+		c.request_no = s->request_no + 1;
+		if (!sx_cmd_push(g, &c))
+			break; /* the matcher is behind: leave the rest in the client's ring */
+		s->request_no++;
+	}
+	if (done > 0) {
+		shmex_ring_consume(&s->req, (uint32_t)done);
+		__atomic_fetch_add(&s->shared->requests, (uint64_t)done, __ATOMIC_RELAXED);
+	}
+	return (int)done;
+}
+
+int sx_gateway_work(void *arg)
+{
+	struct sx_gateway *g = arg;
+	struct sx_engine *e = g->e;
+	int work = sx_take_ctl(g);
+	work += sx_gateway_drain_out(g);
+	int sent = 0;
+	if (!g->draining || !g->fenced) {
+		for (uint32_t i = 0; i < g->nlist; i++) {
+			const uint16_t slot = g->list[i];
+			if (g->s[slot].active && !g->s[slot].ending)
+				sent += sx_read_session(g, slot);
+		}
+	}
+	work += sent;
+	if (sent && e->cfg.layout != SX_LAYOUT_SHARED)
+		sx_bell_ring(e->matcher_wake);
+	if (g->draining && !g->fenced && !sent && !g->drained) {
+		/* Everything the clients had written is with the matcher: a fence
+		 * tells us when it is all answered. */
+		struct sx_cmd c;
+		memset(&c, 0, sizeof c);
+		c.op = SX_CMD_FENCE;
+		c.session = 0;
+		sx_cmd_push_wait(g, &c);
+		g->fenced = 2; /* sent; becomes 1 when it comes back */
+		work++;
+	}
+	if (g->fenced == 1 && !g->drained) {
+		sx_shutdown_notice(g);
+		g->drained = 1;
+		sx_note(g, UINT32_MAX, 2, SX_END_SHUTDOWN);
+		work++;
+	}
+	for (uint32_t i = 0; i < g->nlist; i++) {
+		struct sx_gw_session *s = &g->s[g->list[i]];
+		if (s->dirty) {
+			s->dirty = 0;
+			sx_bell_ring(s->bell);
+		}
+	}
+	return work;
+}
+
+int sx_gateway_create(struct sx_engine *e, uint32_t index, struct sx_gateway **out)
+{
+	struct sx_gateway *g = calloc(1, sizeof *g);
+	if (!g)
+		return SHMEX_E_NOMEM;
+	g->e = e;
+	g->index = index;
+	g->s = calloc(e->cfg.max_sessions, sizeof *g->s);
+	g->list = calloc(e->cfg.max_sessions, sizeof *g->list);
+	if (!g->s || !g->list ||
+	    shmex_ring_attach(&g->cmd, e->cmd_mem[index], SX_CMD_SLOTS, SX_CMD_SLOT) != 0 ||
+	    shmex_ring_attach(&g->out, e->out_mem[index], SX_OUT_SLOTS, SX_OUT_SLOT) != 0 ||
+	    shmex_ring_attach(&g->ctl, e->gw_ctl_mem[index], SX_GW_CTL_SLOTS, SX_GW_MSG_SLOT) != 0 ||
+	    shmex_ring_attach(&g->note, e->note_mem[index], SX_GW_CTL_SLOTS, SX_GW_MSG_SLOT) != 0) {
+		sx_gateway_destroy(g);
+		return SHMEX_E_NOMEM;
+	}
+	*out = g;
+	return 0;
+}
+
+void sx_gateway_destroy(struct sx_gateway *g)
+{
+	if (!g)
+		return;
+	free(g->s);
+	free(g->list);
+	free(g);
+}

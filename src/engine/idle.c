@@ -1,0 +1,56 @@
+/* Idle strategies and futex bells (idle.h, shm/shmex_bells.h). */
+#include "idle.h"
+
+#include <linux/futex.h>
+#include <sched.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+void sx_idle_step(struct sx_idle *s)
+{
+	if (s->policy == 0 /* SPIN */) {
+		sx_cpu_relax();
+		return;
+	}
+	if (s->idle < SX_IDLE_SPINS)
+		sx_cpu_relax();
+	else
+		sched_yield();
+	if (s->idle < UINT32_MAX)
+		s->idle++;
+}
+
+uint32_t sx_bell_prepare(struct shmex_bell *b)
+{
+	__atomic_store_n(&b->sleeping, 1, __ATOMIC_RELAXED);
+	/* S1: pairs with the waker's W1 (sx_bell_ring): either the waker sees
+	 * sleeping = 1, or we see what it published before W1. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return __atomic_load_n(&b->bell, __ATOMIC_RELAXED);
+}
+
+void sx_bell_sleep(struct shmex_bell *b, uint32_t seen, int64_t timeout_ns)
+{
+	struct timespec ts = { (time_t)(timeout_ns / 1000000000), (long)(timeout_ns % 1000000000) };
+	/* Shared (not FUTEX_PRIVATE): clients in other processes ring it. A
+	 * spurious or timed-out return is fine: the caller looks again. */
+	syscall(SYS_futex, &b->bell, FUTEX_WAIT, seen, &ts, NULL, 0);
+	__atomic_store_n(&b->sleeping, 0, __ATOMIC_RELAXED);
+}
+
+void sx_bell_cancel(struct shmex_bell *b)
+{
+	__atomic_store_n(&b->sleeping, 0, __ATOMIC_RELAXED);
+}
+
+int sx_bell_ring(struct shmex_bell *b)
+{
+	/* W1: pairs with the sleeper's S1 (sx_bell_prepare). */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (!__atomic_load_n(&b->sleeping, __ATOMIC_RELAXED))
+		return 0;
+	__atomic_fetch_add(&b->bell, 1, __ATOMIC_RELAXED);
+	syscall(SYS_futex, &b->bell, FUTEX_WAKE, 1, NULL, NULL, 0);
+	return 1;
+}

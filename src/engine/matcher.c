@@ -1,0 +1,466 @@
+/*
+ * The matcher agent: owns the exchange (books, accounts, ledger) and runs
+ * every command the gateways send it, in the order each gateway sent them.
+ * Reports from the exchange's sink are routed to the session that placed
+ * the order (owners.c) through that session's gateway's out ring; the last
+ * report a command produced for its own session carries SHMEX_RPTF_DONE.
+ * Ledger entries go to the journal's ring when the journal runs.
+ *
+ * This thread is the only one that touches the exchange, so every event
+ * takes its number from the exchange's one sequence in the order it is
+ * applied: any gap-free prefix of the stream is a state that existed.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "owners.h"
+
+#define SX_CMD_BATCH 64u
+
+struct sx_matcher {
+	struct sx_engine *e;
+	struct shmex_exchange *ex;
+	struct sx_owners *owners;
+	uint32_t ngw;
+	struct shmex_ring *cmd;   /* [ngw] consumer views */
+	struct shmex_ring *out;   /* [ngw] producer views */
+	uint8_t *out_dirty;       /* [ngw] published since the last bell */
+	uint16_t *session_gw;     /* [max_sessions] gateway of each session */
+	/* the command being run */
+	uint16_t cur_session;
+	uint8_t cur_op;
+	uint8_t has_pending;
+	uint64_t cur_request;
+	uint64_t cur_order;       /* SUBMIT: the new order's id, once seen */
+	uint64_t target_order;    /* CANCEL/AMEND: the order acted on */
+	uint8_t has_target_report;
+	struct shmex_report pending;
+	struct shmex_report target_report;
+	int64_t last_clock;
+	uint32_t ledger_open;     /* ledger entries since the last end mark */
+	uint64_t ids[256];
+};
+
+static void sx_report_from_order(const struct shmex_order_report *r, struct shmex_report *o)
+{
+	memset(o, 0, sizeof *o);
+	o->kind = SHMEX_RPT_ORDER;
+	o->what = (uint8_t)r->what;
+	o->status = r->status;
+	o->reason = r->reason;
+	o->side = r->side;
+	o->liquidity = r->liquidity;
+	o->user = r->user;
+	o->symbol = r->symbol;
+	o->order_id = r->order_id;
+	o->client_id = r->client_id;
+	o->seq = r->seq;
+	o->price = r->price;
+	o->last_qty = r->last_qty;
+	o->remaining = r->remaining;
+	o->trade_id = r->trade_id;
+	o->counter_id = r->counter_id;
+	o->filled = r->filled;
+	o->qty = r->qty;
+	o->quote_amount = r->quote_amount;
+	o->fee = r->fee;
+	o->time = r->time;
+}
+
+/* Writes one out message for gateway @p g; waits (or, in the shared
+ * layout, lets the gateway drain in this thread) while its ring is full. */
+static void sx_out_push(struct sx_matcher *m, uint32_t g, const struct sx_out *msg)
+{
+	for (;;) {
+		int rc = shmex_ring_push(&m->out[g], msg, sizeof *msg);
+		if (rc == 1)
+			break;
+		if (m->e->cfg.layout == SX_LAYOUT_SHARED) {
+			sx_gateway_drain_out(m->e->gateways[g]);
+		} else {
+			sx_bell_ring(&m->e->bells[g]);
+			sx_cpu_relax();
+		}
+	}
+	m->out_dirty[g] = 1;
+}
+
+static void sx_emit(struct sx_matcher *m, uint16_t session, const struct shmex_report *rep)
+{
+	if (session == SX_NO_SESSION || session >= m->e->cfg.max_sessions)
+		return;
+	const uint16_t g = m->session_gw[session];
+	if (g >= m->ngw)
+		return;
+	struct sx_out msg;
+	msg.kind = SX_OUT_REPORT;
+	msg.session = session;
+	msg.pad = 0;
+	memset(msg.pad2, 0, sizeof msg.pad2);
+	msg.rep = *rep;
+	sx_out_push(m, g, &msg);
+}
+
+/* The requester's own reports are held back by one, so the last can be
+ * marked DONE when the command ends. */
+static void sx_emit_own(struct sx_matcher *m, const struct shmex_report *rep)
+{
+	if (m->has_pending)
+		sx_emit(m, m->cur_session, &m->pending);
+	m->pending = *rep;
+	m->pending.request_no = m->cur_request;
+	m->has_pending = 1;
+}
+
+static int sx_status_final(uint8_t status)
+{
+	return status == SHMEX_OS_FILLED || status == SHMEX_OS_CANCELLED ||
+	       status == SHMEX_OS_REJECTED || status == SHMEX_OS_EXPIRED;
+}
+
+/* Exchange report sink (this thread). */
+static void sx_on_report(void *ctx, const struct shmex_order_report *r)
+{
+	struct sx_matcher *m = ctx;
+	struct shmex_report rep;
+	sx_report_from_order(r, &rep);
+	uint16_t target;
+	if (m->cur_op == SX_CMD_SUBMIT && m->cur_order == 0) {
+		/* The first report of a submit is the new order's (ACCEPTED or
+		 * REJECTED, before any matching). */
+		m->cur_order = r->order_id;
+		if (!sx_status_final(r->status))
+			sx_owners_add(m->owners, r->order_id, m->cur_session);
+		target = m->cur_session;
+	} else if (m->cur_op == SX_CMD_SUBMIT && r->order_id == m->cur_order) {
+		target = m->cur_session;
+	} else {
+		target = sx_owners_find(m->owners, r->order_id);
+	}
+	if (sx_status_final(r->status))
+		sx_owners_remove(m->owners, r->order_id);
+	if (m->target_order != 0 && r->order_id == m->target_order) {
+		m->target_report = rep;
+		m->has_target_report = 1;
+	}
+	if (target == m->cur_session && m->cur_session != SX_NO_SESSION)
+		sx_emit_own(m, &rep);
+	else
+		sx_emit(m, target, &rep);
+}
+
+static void sx_on_ledger(void *ctx, const struct shmex_ledger_entry *le)
+{
+	struct sx_matcher *m = ctx;
+	struct sx_engine *e = m->e;
+	while (shmex_ring_push(&e->ledger_prod, le, sizeof *le) != 1) {
+		sx_bell_ring(&e->journal_bell);
+		sx_cpu_relax();
+	}
+	m->ledger_open++;
+}
+
+/* After a command: marks the end of its events for the journal. */
+static void sx_ledger_mark(struct sx_matcher *m)
+{
+	if (!m->ledger_open)
+		return;
+	struct shmex_ledger_entry mark;
+	memset(&mark, 0, sizeof mark);
+	mark.seq = shmex_exchange_seq(m->ex);
+	sx_on_ledger(m, &mark);
+	m->ledger_open = 0;
+}
+
+/* A report for a request refused without an exchange event. */
+static void sx_reject(struct sx_matcher *m, const struct sx_cmd *c, uint16_t reason)
+{
+	struct shmex_report rep;
+	memset(&rep, 0, sizeof rep);
+	rep.kind = SHMEX_RPT_REJECT;
+	rep.reason = reason;
+	if (c->op == SX_CMD_SUBMIT) {
+		rep.user = c->u.submit.user;
+		rep.symbol = c->u.submit.symbol;
+		rep.client_id = c->u.submit.client_id;
+		rep.side = c->u.submit.side;
+		rep.price = c->u.submit.price;
+		rep.qty = c->u.submit.qty;
+	} else {
+		rep.user = c->u.target.user;
+		rep.symbol = c->u.target.symbol;
+		rep.order_id = c->u.target.order_id;
+		rep.client_id = c->u.target.client_id;
+	}
+	rep.status = SHMEX_OS_REJECTED;
+	rep.time = shmex_exchange_now(m->ex);
+	sx_emit_own(m, &rep);
+}
+
+static uint16_t sx_reason_of(int rc, const struct shmex_order_ack *ack)
+{
+	if (ack->reason)
+		return ack->reason;
+	switch (rc) {
+	case SHMEX_E_UNKNOWN_USER: return SHMEX_R_UNKNOWN_USER;
+	case SHMEX_E_UNKNOWN_SYMBOL: return SHMEX_R_UNKNOWN_SYMBOL;
+	case SHMEX_E_UNKNOWN_ORDER: return SHMEX_R_UNKNOWN_ORDER;
+	default: return SHMEX_R_BAD_REQUEST;
+	}
+}
+
+static void sx_run_target(struct sx_matcher *m, const struct sx_cmd *c)
+{
+	struct shmex_order_ack ack;
+	memset(&ack, 0, sizeof ack);
+	uint64_t id = c->u.target.order_id;
+	int rc = 0;
+	if (id == 0 && shmex_exchange_find_client_id(m->ex, c->u.target.user,
+						     c->u.target.client_id, &id) != 0)
+		rc = SHMEX_E_UNKNOWN_ORDER;
+	m->target_order = id;
+	if (rc == 0) {
+		if (c->op == SX_CMD_CANCEL)
+			rc = shmex_exchange_cancel(m->ex, c->u.target.user, id, &ack);
+		else
+			rc = shmex_exchange_amend(m->ex, c->u.target.user, id, c->u.target.price,
+						  c->u.target.qty, &ack);
+	}
+	if (!m->has_pending) {
+		/* The order belongs to another session of the user (it got the
+		 * report): the requester gets a copy as its answer. */
+		if (m->has_target_report)
+			sx_emit_own(m, &m->target_report);
+		else
+			sx_reject(m, c, sx_reason_of(rc, &ack));
+	}
+}
+
+static void sx_run_mass_cancel(struct sx_matcher *m, const struct sx_cmd *c)
+{
+	uint32_t count = 0;
+	int rc = shmex_exchange_mass_cancel(m->ex, c->u.target.user, c->u.target.symbol, &count);
+	if (rc != 0) {
+		struct shmex_order_ack ack = { 0 };
+		sx_reject(m, c, sx_reason_of(rc, &ack));
+		return;
+	}
+	struct shmex_report rep;
+	memset(&rep, 0, sizeof rep);
+	rep.kind = SHMEX_RPT_MASS_CANCEL;
+	rep.user = c->u.target.user;
+	rep.symbol = c->u.target.symbol;
+	rep.last_qty = count;
+	rep.seq = shmex_exchange_seq(m->ex);
+	rep.time = shmex_exchange_now(m->ex);
+	sx_emit_own(m, &rep);
+}
+
+/* The session is gone: cancel its orders if it asked, forget them, and
+ * tell its gateway nothing more will come for it. */
+static void sx_run_session_end(struct sx_matcher *m, uint32_t g, const struct sx_cmd *c)
+{
+	const uint16_t s = c->session;
+	m->cur_session = SX_NO_SESSION; /* its reports go nowhere now */
+	uint32_t n;
+	do {
+		n = sx_owners_take_session(m->owners, s, m->ids, 256);
+		for (uint32_t i = 0; i < n && (c->flags & SHMEX_SESSION_CANCEL_ON_DISCONNECT); i++) {
+			struct shmex_order_state st;
+			if (shmex_exchange_order(m->ex, m->ids[i], &st) == 0 && st.live)
+				shmex_exchange_cancel(m->ex, st.user, m->ids[i], NULL);
+		}
+	} while (n == 256);
+	struct sx_out msg;
+	memset(&msg, 0, sizeof msg);
+	msg.kind = SX_OUT_SESSION_CLOSED;
+	msg.session = s;
+	sx_out_push(m, g, &msg);
+	m->session_gw[s] = 0xffff;
+}
+
+static void sx_run(struct sx_matcher *m, uint32_t g, const struct sx_cmd *c)
+{
+	if (c->session >= m->e->cfg.max_sessions)
+		return; /* gateways are trusted; this would be a bug */
+	m->session_gw[c->session] = (uint16_t)g;
+	m->cur_session = c->session;
+	m->cur_request = c->request_no;
+	m->cur_op = c->op;
+	m->cur_order = 0;
+	m->target_order = 0;
+	m->has_target_report = 0;
+	m->has_pending = 0;
+	switch (c->op) {
+	case SX_CMD_SUBMIT: {
+		struct shmex_order_ack ack;
+		int rc = shmex_exchange_submit(m->ex, &c->u.submit, &ack);
+		if (!m->has_pending)
+			sx_reject(m, c, sx_reason_of(rc, &ack));
+		break;
+	}
+	case SX_CMD_CANCEL:
+	case SX_CMD_AMEND:
+		sx_run_target(m, c);
+		break;
+	case SX_CMD_MASS_CANCEL:
+		sx_run_mass_cancel(m, c);
+		break;
+	case SX_CMD_PING: {
+		struct shmex_report rep;
+		memset(&rep, 0, sizeof rep);
+		rep.kind = SHMEX_RPT_PONG;
+		rep.client_id = c->u.target.client_id;
+		rep.seq = shmex_exchange_seq(m->ex);
+		rep.time = shmex_exchange_now(m->ex);
+		sx_emit_own(m, &rep);
+		break;
+	}
+	case SX_CMD_SESSION_END:
+		sx_run_session_end(m, g, c);
+		break;
+	case SX_CMD_REJECT:
+		sx_reject(m, c, (uint16_t)c->pad);
+		break;
+	case SX_CMD_FENCE: {
+		struct sx_out msg;
+		memset(&msg, 0, sizeof msg);
+		msg.kind = SX_OUT_FENCE;
+		msg.session = c->session;
+		sx_out_push(m, g, &msg);
+		break;
+	}
+	default:
+		break;
+	}
+	if (m->has_pending) {
+		m->pending.flags |= SHMEX_RPTF_DONE;
+		sx_emit(m, m->cur_session, &m->pending);
+		m->has_pending = 0;
+	}
+	m->cur_op = 0;
+	m->cur_session = SX_NO_SESSION;
+	sx_ledger_mark(m);
+}
+
+int sx_matcher_work(void *arg)
+{
+	struct sx_matcher *m = arg;
+	struct sx_engine *e = m->e;
+	int work = 0;
+	const int64_t now = sx_now_ns() - e->start_ns;
+	if (now > m->last_clock) {
+		m->cur_session = SX_NO_SESSION;
+		shmex_exchange_advance(m->ex, now);
+		m->last_clock = now;
+		sx_ledger_mark(m);
+	}
+	for (uint32_t g = 0; g < m->ngw; g++) {
+		int64_t n = shmex_ring_available(&m->cmd[g]);
+		if (n <= 0)
+			continue;
+		if (n > SX_CMD_BATCH)
+			n = SX_CMD_BATCH;
+		for (int64_t i = 0; i < n; i++) {
+			struct sx_cmd c;
+			shmex_ring_read(&m->cmd[g], (uint32_t)i, &c, sizeof c);
+			sx_run(m, g, &c);
+		}
+		shmex_ring_consume(&m->cmd[g], (uint32_t)n);
+		work += (int)n;
+	}
+	/* Control requests (cold path), one per cycle. */
+	if (shmex_ring_available(&e->ctl_in_cons) > 0) {
+		static _Thread_local struct sx_ctl_in in;
+		shmex_ring_read(&e->ctl_in_cons, 0, &in, sizeof in);
+		shmex_ring_consume(&e->ctl_in_cons, 1);
+		sx_matcher_control(m, &in);
+		sx_ledger_mark(m);
+		sx_engine_wake_control(e);
+		work++;
+	}
+	for (uint32_t g = 0; g < m->ngw; g++)
+		if (m->out_dirty[g]) {
+			m->out_dirty[g] = 0;
+			if (e->cfg.layout != SX_LAYOUT_SHARED)
+				sx_bell_ring(&e->bells[g]);
+		}
+	if (e->journal)
+		sx_bell_ring(&e->journal_bell);
+	return work;
+}
+
+struct shmex_exchange *sx_matcher_exchange(struct sx_matcher *m)
+{
+	return m->ex;
+}
+
+struct sx_engine *sx_matcher_engine(struct sx_matcher *m)
+{
+	return m->e;
+}
+
+void sx_matcher_ctl_reply(struct sx_matcher *m, uint32_t conn, const void *pkt, uint32_t len)
+{
+	static _Thread_local struct sx_ctl_out out;
+	if (len > SX_CTL_PKT_MAX)
+		len = SX_CTL_PKT_MAX;
+	out.conn = conn;
+	out.len = len;
+	memcpy(out.pkt, pkt, len);
+	const size_t bytes = offsetof(struct sx_ctl_out, pkt) + len;
+	while (shmex_ring_push(&m->e->ctl_out_prod, &out, bytes) != 1) {
+		sx_engine_wake_control(m->e);
+		sx_cpu_relax();
+	}
+}
+
+int sx_matcher_create(struct sx_engine *e, struct sx_matcher **out)
+{
+	struct sx_matcher *m = calloc(1, sizeof *m);
+	if (!m)
+		return SHMEX_E_NOMEM;
+	m->e = e;
+	m->ngw = e->cfg.gateways;
+	m->cur_session = SX_NO_SESSION;
+	m->cmd = calloc(m->ngw, sizeof *m->cmd);
+	m->out = calloc(m->ngw, sizeof *m->out);
+	m->out_dirty = calloc(m->ngw, 1);
+	m->session_gw = malloc(e->cfg.max_sessions * sizeof *m->session_gw);
+	struct shmex_exchange_config xc = e->cfg.exchange;
+	xc.report_sink = sx_on_report;
+	xc.report_ctx = m;
+	if (e->check_events) {
+		xc.ledger_sink = sx_on_ledger;
+		xc.ledger_ctx = m;
+	}
+	m->owners = sx_owners_create(xc.max_orders ? xc.max_orders : 1024, e->cfg.max_sessions);
+	int rc = (!m->cmd || !m->out || !m->out_dirty || !m->session_gw || !m->owners)
+			 ? SHMEX_E_NOMEM
+			 : shmex_exchange_create(&xc, &m->ex);
+	for (uint32_t g = 0; rc == 0 && g < m->ngw; g++)
+		if (shmex_ring_attach(&m->cmd[g], e->cmd_mem[g], SX_CMD_SLOTS, SX_CMD_SLOT) != 0 ||
+		    shmex_ring_attach(&m->out[g], e->out_mem[g], SX_OUT_SLOTS, SX_OUT_SLOT) != 0)
+			rc = SHMEX_E_INVAL;
+	if (rc != 0) {
+		sx_matcher_destroy(m);
+		return rc;
+	}
+	memset(m->session_gw, 0xff, e->cfg.max_sessions * sizeof *m->session_gw);
+	*out = m;
+	return 0;
+}
+
+void sx_matcher_destroy(struct sx_matcher *m)
+{
+	if (!m)
+		return;
+	shmex_exchange_destroy(m->ex);
+	sx_owners_destroy(m->owners);
+	free(m->cmd);
+	free(m->out);
+	free(m->out_dirty);
+	free(m->session_gw);
+	free(m);
+}
