@@ -14,13 +14,18 @@
  *    shmex_client_wait(); the gateway, after writing reports to a session
  *    that sleeps, rings it, at most once per duty cycle per session.
  *
- * Dekker pairing (both directions): the sleeper stores sleeping = 1, then a
- * seq_cst fence (S1), then re-checks the ring; the waker publishes the ring
- * head (release), then a seq_cst fence (W1), then loads sleeping. S1 and W1
- * are totally ordered, so either the sleeper sees the new head or the
- * waker sees sleeping = 1; a wake-up is never lost. futex_wait compares
- * `bell` with the value read before the re-check, so a ring between the
- * re-check and the sleep returns at once.
+ * Pairing (both directions; shmex_bell_prepare() and shmex_bell_should_ring()
+ * below): the sleeper sets sleeping = 1 with an acq_rel exchange (S1), then
+ * re-checks the ring; the waker publishes the ring head (release), then
+ * reads sleeping with an acq_rel read-modify-write (W1: fetch_or 0). Both
+ * are RMWs of one word, so one comes first in its modification order:
+ * if W1 is later it reads 1 and rings; if W1 is earlier, S1 reads what W1
+ * wrote, so W1 synchronises with S1 and the head published before W1 is
+ * visible to the re-check after S1. A wake-up is never lost. (RMWs rather
+ * than seq_cst fences: ThreadSanitizer does not model fences; on x86 both
+ * are one locked instruction.) futex_wait compares `bell` with the value
+ * read before the re-check, so a ring between the re-check and the sleep
+ * returns at once.
  *
  * Hostile clients: every word here can be written by any client (the bells
  * region is shared; the session's own bell is the client's). The worst a
@@ -50,6 +55,27 @@ struct shmex_bell {
 	uint8_t pad[SHMEX_CACHE_LINE - 8];
 };
 _Static_assert(sizeof(struct shmex_bell) == SHMEX_CACHE_LINE, "bell: one line");
+
+/** Sleeper: announces that it may sleep (S1); returns the bell's value to
+ *  pass to futex_wait after re-checking the ring. */
+static inline uint32_t shmex_bell_prepare(struct shmex_bell *b)
+{
+	__atomic_exchange_n(&b->sleeping, 1, __ATOMIC_ACQ_REL);
+	return __atomic_load_n(&b->bell, __ATOMIC_ACQUIRE);
+}
+
+/** Sleeper: awake again (or never slept). */
+static inline void shmex_bell_awake(struct shmex_bell *b)
+{
+	__atomic_store_n(&b->sleeping, 0, __ATOMIC_RELEASE);
+}
+
+/** Waker, after publishing what the sleeper waits for (W1): whether the
+ *  owner may be asleep; if so, add 1 to `bell` and FUTEX_WAKE it. */
+static inline int shmex_bell_should_ring(struct shmex_bell *b)
+{
+	return __atomic_fetch_or(&b->sleeping, 0, __ATOMIC_ACQ_REL) != 0;
+}
 
 /** Bytes of a bells region for @p gateways gateways (whole pages). */
 static inline uint64_t shmex_bells_size(uint32_t gateways)

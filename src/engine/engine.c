@@ -160,6 +160,13 @@ static int sx_apply_config(struct sx_engine *e, char *err, size_t cap)
 int sx_engine_create(const struct sx_config *cfg, int check_events, struct sx_engine **out,
 		     char *err, size_t cap)
 {
+	if (cfg->matchers != 1) {
+		/* The exchange core is one single-threaded object today; cutting it
+		 * across matcher threads is the next step (ARCHITECTURE.md). */
+		snprintf(err, cap, "matchers = %u: this version runs exactly one matcher thread",
+			 cfg->matchers);
+		return SHMEX_E_INVAL;
+	}
 	struct sx_engine *e = calloc(1, sizeof *e);
 	if (!e)
 		return SHMEX_E_NOMEM;

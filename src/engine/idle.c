@@ -23,11 +23,8 @@ void sx_idle_step(struct sx_idle *s)
 
 uint32_t sx_bell_prepare(struct shmex_bell *b)
 {
-	__atomic_store_n(&b->sleeping, 1, __ATOMIC_RELAXED);
-	/* S1: pairs with the waker's W1 (sx_bell_ring): either the waker sees
-	 * sleeping = 1, or we see what it published before W1. */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	return __atomic_load_n(&b->bell, __ATOMIC_RELAXED);
+	/* S1: pairs with the waker's W1 (shmex_bells.h). */
+	return shmex_bell_prepare(b);
 }
 
 void sx_bell_sleep(struct shmex_bell *b, uint32_t seen, int64_t timeout_ns)
@@ -36,21 +33,20 @@ void sx_bell_sleep(struct shmex_bell *b, uint32_t seen, int64_t timeout_ns)
 	/* Shared (not FUTEX_PRIVATE): clients in other processes ring it. A
 	 * spurious or timed-out return is fine: the caller looks again. */
 	syscall(SYS_futex, &b->bell, FUTEX_WAIT, seen, &ts, NULL, 0);
-	__atomic_store_n(&b->sleeping, 0, __ATOMIC_RELAXED);
+	shmex_bell_awake(b);
 }
 
 void sx_bell_cancel(struct shmex_bell *b)
 {
-	__atomic_store_n(&b->sleeping, 0, __ATOMIC_RELAXED);
+	shmex_bell_awake(b);
 }
 
 int sx_bell_ring(struct shmex_bell *b)
 {
-	/* W1: pairs with the sleeper's S1 (sx_bell_prepare). */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (!__atomic_load_n(&b->sleeping, __ATOMIC_RELAXED))
+	/* W1: pairs with the sleeper's S1 (shmex_bells.h). */
+	if (!shmex_bell_should_ring(b))
 		return 0;
-	__atomic_fetch_add(&b->bell, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&b->bell, 1, __ATOMIC_RELEASE);
 	syscall(SYS_futex, &b->bell, FUTEX_WAKE, 1, NULL, NULL, 0);
 	return 1;
 }

@@ -49,7 +49,7 @@ static inline int sx_idle_would_sleep(const struct sx_idle *s)
 void sx_idle_step(struct sx_idle *s);
 
 /**
- * Sleeper, first half: announces the sleep (sleeping = 1, S1 fence) and
+ * Sleeper, first half: announces the sleep (sleeping = 1, S1) and
  * returns the bell's value, to be passed to sx_bell_sleep() after the
  * caller re-checked its rings and found nothing.
  */
@@ -63,8 +63,8 @@ void sx_bell_sleep(struct shmex_bell *b, uint32_t seen, int64_t timeout_ns);
 void sx_bell_cancel(struct shmex_bell *b);
 
 /**
- * Waker: after publishing (release) what the sleeper waits for; W1 fence,
- * then rings the bell if its owner sleeps (one futex wake system call).
+ * Waker: after publishing (release) what the sleeper waits for; W1, then
+ * rings the bell if its owner sleeps (one futex wake system call).
  * @return 1 if it rang.
  */
 int sx_bell_ring(struct shmex_bell *b);

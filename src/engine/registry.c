@@ -1,26 +1,38 @@
-/* Grants (rculfhash) and symbol routing (an RCU-published table). */
+/*
+ * Grants and symbol routing: each an immutable table published through one
+ * RCU pointer. A writer (the control thread, the only one) copies the
+ * current table, changes the copy, publishes it with a release store,
+ * waits for a grace period and frees the old one. Readers (gateway
+ * threads, QSBR) load the pointer with acquire and use the table until
+ * their next quiescent state. Grants are few and change rarely, so a copy
+ * per change costs nothing that matters, and the reader's lookup is one
+ * probe into a small open-addressing table, with no locks and no atomics
+ * beyond the pointer load. (liburcu's rculfhash would do as well, but its
+ * resize worker thread synchronises through futexes that ThreadSanitizer
+ * cannot see, so its own frees are reported as races.)
+ */
 #include "registry.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "rcu.h"
-#include <urcu/rculfhash.h>
-
 #include "shmex/error.h"
 
 #ifdef SX_RCU_TSAN
 char sx_rcu_grace;
 #endif
 
-/* A grant node: fields are stored with release before the node is added
- * and loaded with acquire by readers (pairs with those stores), so the
- * publication is visible to TSan as well as correct on any CPU. Nodes are
- * never removed while the daemon runs (grants are only added). */
-struct sx_grant_node {
-	struct cds_lfht_node node;
-	uint64_t key;   /* uid << 32 | user */
+struct sx_grant_slot {
+	uint64_t key;   /* uid << 32 | user; 0 with roles 0: empty */
 	uint32_t roles;
+	uint32_t used;
+};
+
+struct sx_grants {
+	uint32_t n;     /* grants held */
+	uint32_t mask;  /* slots - 1 */
+	struct sx_grant_slot slot[];
 };
 
 struct sx_routes {
@@ -29,8 +41,8 @@ struct sx_routes {
 };
 
 struct sx_registry {
-	struct cds_lfht *grants;
-	struct sx_routes *routes; /* published with release, read with acquire */
+	struct sx_grants *grants; /* published with release, read with acquire */
+	struct sx_routes *routes; /* likewise */
 	uint32_t max_symbols;
 };
 
@@ -42,10 +54,37 @@ static uint64_t sx_hash64(uint64_t x)
 	return x;
 }
 
-static int sx_grant_match(struct cds_lfht_node *node, const void *key)
+static struct sx_grants *sx_grants_new(uint32_t slots)
 {
-	const struct sx_grant_node *g = caa_container_of(node, struct sx_grant_node, node);
-	return __atomic_load_n(&g->key, __ATOMIC_ACQUIRE) == *(const uint64_t *)key;
+	struct sx_grants *g = calloc(1, sizeof *g + (size_t)slots * sizeof g->slot[0]);
+	if (g)
+		g->mask = slots - 1;
+	return g;
+}
+
+/* Inserts or ORs into a table with room (writer's private copy). */
+static void sx_grants_put(struct sx_grants *g, uint64_t key, uint32_t roles)
+{
+	uint32_t i = (uint32_t)sx_hash64(key) & g->mask;
+	while (g->slot[i].used && g->slot[i].key != key)
+		i = (i + 1) & g->mask;
+	if (!g->slot[i].used) {
+		g->slot[i].used = 1;
+		g->slot[i].key = key;
+		g->n++;
+	}
+	g->slot[i].roles |= roles;
+}
+
+static uint32_t sx_grants_get(const struct sx_grants *g, uint64_t key)
+{
+	uint32_t i = (uint32_t)sx_hash64(key) & g->mask;
+	while (g->slot[i].used) {
+		if (g->slot[i].key == key)
+			return g->slot[i].roles;
+		i = (i + 1) & g->mask;
+	}
+	return 0;
 }
 
 struct sx_registry *sx_registry_create(uint32_t max_symbols)
@@ -54,15 +93,17 @@ struct sx_registry *sx_registry_create(uint32_t max_symbols)
 	if (!r)
 		return NULL;
 	r->max_symbols = max_symbols;
-	r->grants = cds_lfht_new(64, 64, 0, CDS_LFHT_AUTO_RESIZE, NULL);
+	struct sx_grants *g = sx_grants_new(16);
 	struct sx_routes *t = malloc(sizeof *t + (size_t)(max_symbols + 1) * sizeof(uint32_t));
-	if (!r->grants || !t) {
+	if (!g || !t) {
+		free(g);
 		free(t);
-		sx_registry_destroy(r);
+		free(r);
 		return NULL;
 	}
 	t->n = max_symbols + 1;
 	memset(t->matcher, 0xff, (size_t)t->n * sizeof(uint32_t));
+	__atomic_store_n(&r->grants, g, __ATOMIC_RELEASE);
 	__atomic_store_n(&r->routes, t, __ATOMIC_RELEASE);
 	return r;
 }
@@ -71,66 +112,36 @@ void sx_registry_destroy(struct sx_registry *r)
 {
 	if (!r)
 		return;
-	if (r->grants) {
-		struct cds_lfht_iter it;
-		struct cds_lfht_node *n;
-		rcu_read_lock();
-		cds_lfht_for_each(r->grants, &it, n) {
-			cds_lfht_del(r->grants, n);
-			free(caa_container_of(n, struct sx_grant_node, node));
-		}
-		rcu_read_unlock();
-		cds_lfht_destroy(r->grants, NULL);
-	}
+	free(r->grants);
 	free(r->routes);
 	free(r);
 }
 
-/* Reader side of a lookup: the node's roles, or 0. */
-static uint32_t sx_grant_lookup(struct sx_registry *r, uint64_t key)
-{
-	struct cds_lfht_iter it;
-	cds_lfht_lookup(r->grants, sx_hash64(key), sx_grant_match, &key, &it);
-	struct cds_lfht_node *n = cds_lfht_iter_get_node(&it);
-	if (!n)
-		return 0;
-	const struct sx_grant_node *g = caa_container_of(n, struct sx_grant_node, node);
-	return __atomic_load_n(&g->roles, __ATOMIC_ACQUIRE);
-}
-
 int sx_registry_grant(struct sx_registry *r, uint32_t uid, uint32_t user, uint32_t roles)
 {
-	const uint64_t key = (uint64_t)uid << 32 | user;
-	/* The writer is the only thread that adds: a lookup then an add cannot
-	 * race another add. An existing grant gains the roles (an atomic OR:
-	 * readers may be loading it). */
-	struct cds_lfht_iter it;
-	rcu_read_lock();
-	cds_lfht_lookup(r->grants, sx_hash64(key), sx_grant_match, &key, &it);
-	struct cds_lfht_node *n = cds_lfht_iter_get_node(&it);
-	if (n) {
-		struct sx_grant_node *g = caa_container_of(n, struct sx_grant_node, node);
-		__atomic_fetch_or(&g->roles, roles, __ATOMIC_RELEASE);
-		rcu_read_unlock();
-		return 0;
-	}
-	struct sx_grant_node *g = calloc(1, sizeof *g);
-	if (!g) {
-		rcu_read_unlock();
+	const struct sx_grants *old = __atomic_load_n(&r->grants, __ATOMIC_ACQUIRE);
+	uint32_t slots = old->mask + 1;
+	while (2 * (old->n + 1) > slots)
+		slots *= 2;
+	struct sx_grants *g = sx_grants_new(slots);
+	if (!g)
 		return SHMEX_E_NOMEM;
-	}
-	cds_lfht_node_init(&g->node);
-	__atomic_store_n(&g->roles, roles, __ATOMIC_RELEASE);
-	__atomic_store_n(&g->key, key, __ATOMIC_RELEASE);
-	cds_lfht_add(r->grants, sx_hash64(key), &g->node);
-	rcu_read_unlock();
+	for (uint32_t i = 0; i <= old->mask; i++)
+		if (old->slot[i].used)
+			sx_grants_put(g, old->slot[i].key, old->slot[i].roles);
+	sx_grants_put(g, (uint64_t)uid << 32 | user, roles);
+	/* Pairs with the readers' acquire in sx_registry_roles(). */
+	__atomic_store_n(&r->grants, g, __ATOMIC_RELEASE);
+	sx_rcu_synchronize();
+	free((void *)(uintptr_t)old);
 	return 0;
 }
 
 uint32_t sx_registry_roles(struct sx_registry *r, uint32_t uid, uint32_t user)
 {
-	return sx_grant_lookup(r, (uint64_t)uid << 32 | user) |
-	       sx_grant_lookup(r, (uint64_t)uid << 32 | UINT32_MAX);
+	const struct sx_grants *g = __atomic_load_n(&r->grants, __ATOMIC_ACQUIRE);
+	return sx_grants_get(g, (uint64_t)uid << 32 | user) |
+	       sx_grants_get(g, (uint64_t)uid << 32 | UINT32_MAX);
 }
 
 int sx_registry_route(struct sx_registry *r, uint32_t symbol, uint32_t matcher)

@@ -5,7 +5,9 @@
  *        act for which user, in which roles) and the symbol -> matcher
  *        routing. liburcu, QSBR flavour: readers (gateway threads) take no
  *        lock and pay nothing but a quiescent-state announcement per duty
- *        cycle; the control thread is the only writer.
+ *        cycle; the control thread is the only writer. Each registry is an
+ *        immutable table behind one RCU pointer (copy, publish, grace
+ *        period, free).
  *
  * ThreadSanitizer does not see liburcu's synchronisation (../shared/
  * STYLE.md): pointers and node fields are therefore published and read with
