@@ -1158,10 +1158,13 @@ static int sx_connect(const struct sx_cmdline *cl, struct sx_ctx *x)
 		return 0;
 	fprintf(stderr, "shmexctl: %s\n", shmex_client_last_error()[0] ? shmex_client_last_error()
 								      : shmex_strerror(rc));
-	/* A refusal in WELCOME (version, no free session) is the daemon's word. */
-	return rc < 0 && rc > -4096 ? SX_EXIT_UNREACHABLE
-				    : rc == SHMEX_E_PROTOCOL ? SX_EXIT_UNREACHABLE
-							     : SX_EXIT_REFUSED;
+	/* The daemon's word (WELCOME: another version, no free session, no
+	 * grant) is a refusal; the socket's errors and a broken handshake are
+	 * an unreachable daemon. */
+	const int refused = rc == -EACCES || rc == -EPERM ||
+			    (rc >= SHMEX_ERR_FIRST && rc <= SHMEX_ERR_LAST && rc != SHMEX_E_PROTOCOL &&
+			     rc != SHMEX_E_NOMEM);
+	return refused ? SX_EXIT_REFUSED : SX_EXIT_UNREACHABLE;
 }
 
 int main(int argc, char **argv)
