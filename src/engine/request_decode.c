@@ -15,7 +15,7 @@ static int sx_decode_submit(const struct shmex_request *r, struct sx_cmd *out)
 {
 	if (r->side > SHMEX_SELL || r->order_type > SHMEX_TAKE_PROFIT_MARKET ||
 	    r->tif > SHMEX_GTD || r->stp > SHMEX_STP_CANCEL_BOTH ||
-	    (r->flags & ~(uint8_t)SHMEX_OF_POST_ONLY) != 0 || r->order_id != 0)
+	    (r->flags & ~(uint8_t)SHMEX_OF_POST_ONLY) != 0)
 		return SHMEX_R_BAD_REQUEST;
 	if (r->qty <= 0)
 		return SHMEX_R_BAD_QTY;
@@ -47,11 +47,12 @@ static int sx_decode_submit(const struct shmex_request *r, struct sx_cmd *out)
 	return SHMEX_R_NONE;
 }
 
-/* Fields a non-submit request must leave zero. */
+/* Fields a non-submit request must leave zero (display_qty shares its
+ * word with order_id). */
 static int sx_order_fields_zero(const struct shmex_request *r)
 {
 	return r->side == 0 && r->order_type == 0 && r->tif == 0 && r->stp == 0 && r->flags == 0 &&
-	       r->display_qty == 0 && r->aux == 0 && r->expire_at == 0;
+	       r->aux == 0 && r->expire_at == 0;
 }
 
 int sx_request_decode(const struct shmex_request *r, struct sx_cmd *out)
