@@ -80,22 +80,7 @@ int sx_client_wait_readable(int fd, int64_t deadline_ns)
 	}
 }
 
-/* ---- the fence of the Dekker pairing (shmex_bells.h) ---------------------- */
-
-/* GCC refuses __atomic_thread_fence under ThreadSanitizer (-Wtsan: TSan
- * does not model fences). The fence orders only the `sleeping` word against
- * the ring index, both atomics, never data, so TSan loses nothing here. */
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wtsan"
-#endif
-static inline void sx_fence_seq_cst(void)
-{
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-}
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12
-#pragma GCC diagnostic pop
-#endif
+/* ---- bells (shmex_bells.h) ------------------------------------------------ */
 
 static long sx_futex(uint32_t *word, int op, uint32_t val, const struct timespec *ts)
 {
@@ -422,13 +407,11 @@ static inline void sx_ring_gateway(struct shmex_client *c)
 {
 	if (c->wait_policy != SHMEX_WAIT_BLOCK)
 		return;
-	/* W1: orders the release of head in the push before the load of
-	 * `sleeping`; pairs with the gateway's S1 between its store of
-	 * sleeping = 1 and its re-check of the ring. Either it sees the new
-	 * head or we see it sleeping. */
-	sx_fence_seq_cst();
+	/* W1, after the release of head in the push: pairs with the gateway's
+	 * S1 (its exchange of sleeping = 1 before it re-checks the ring), so
+	 * either it sees the new head or we see it sleeping. */
 	struct shmex_bell *b = c->gateway_bell;
-	if (__atomic_load_n(&b->sleeping, __ATOMIC_RELAXED)) {
+	if (shmex_bell_should_ring(b)) {
 		__atomic_fetch_add(&b->bell, 1, __ATOMIC_RELAXED);
 		sx_futex(&b->bell, FUTEX_WAKE, 1, NULL);
 	}
@@ -596,18 +579,14 @@ static int sx_wait_busy(struct shmex_client *c, struct shmex_report *out, uint32
 	return 0;
 }
 
-/* One sleep on the session's bell, at most @p slice_ns (Dekker pairing of
- * shmex_bells.h, the sleeper's side). */
+/* One sleep on the session's bell, at most @p slice_ns (the sleeper's side
+ * of the pairing in shmex_bells.h). */
 static int sx_wait_sleep(struct shmex_client *c, struct shmex_report *out, uint32_t max,
 			 int64_t slice_ns)
 {
 	struct shmex_bell *b = c->own_bell;
-	const uint32_t seen = __atomic_load_n(&b->bell, __ATOMIC_RELAXED);
-	__atomic_store_n(&b->sleeping, 1, __ATOMIC_RELAXED);
-	/* S1: orders the store of sleeping = 1 before the re-check of head;
-	 * pairs with the gateway's W1 between its release of head and its load
-	 * of sleeping. */
-	sx_fence_seq_cst();
+	/* S1: pairs with the gateway's W1 after it publishes reports. */
+	const uint32_t seen = shmex_bell_prepare(b);
 	int n = shmex_client_poll(c, out, max);
 	if (n == 0) {
 		const struct timespec ts = { 0, (long)slice_ns };
@@ -615,7 +594,7 @@ static int sx_wait_sleep(struct shmex_client *c, struct shmex_report *out, uint3
 		sx_futex(&b->bell, FUTEX_WAIT, seen, &ts);
 		n = shmex_client_poll(c, out, max);
 	}
-	__atomic_store_n(&b->sleeping, 0, __ATOMIC_RELAXED);
+	shmex_bell_awake(b);
 	return n;
 }
 

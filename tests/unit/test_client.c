@@ -41,20 +41,6 @@
 	} while (0)
 #define FAKE_EQ(a, b) FAKE_CHECK((a) == (b))
 
-/* GCC refuses the fence under ThreadSanitizer (-Wtsan), which does not model
- * fences; it orders only atomics here (the Dekker pairing of shmex_bells.h). */
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wtsan"
-#endif
-static void fence_seq_cst(void)
-{
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-}
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12
-#pragma GCC diagnostic pop
-#endif
-
 enum fake_mode {
 	FAKE_SERVE,      /* answer control requests until stopped */
 	FAKE_PUSH_LATER, /* after 30 ms, write one report and ring the client */
@@ -387,13 +373,12 @@ static void fake_take_request(struct fake *f)
 		fake_answer(f, &rq);
 }
 
-/* The gateway's side of a report: publish, W1, ring the client if it sleeps. */
+/* The gateway's side of a report: publish, then W1: ring the client if it sleeps. */
 static void fake_push_and_ring(struct fake *f, const struct shmex_report *r)
 {
 	FAKE_EQ(shmex_ring_push(&f->resp_view, r, sizeof *r), 1);
-	fence_seq_cst(); /* W1 */
 	struct shmex_bell *b = shmex_session_bell(f->region);
-	if (__atomic_load_n(&b->sleeping, __ATOMIC_RELAXED)) {
+	if (shmex_bell_should_ring(b)) { /* W1 */
 		__atomic_fetch_add(&b->bell, 1, __ATOMIC_RELAXED);
 		syscall(SYS_futex, &b->bell, FUTEX_WAKE, 1, NULL, NULL, 0);
 	}
