@@ -170,7 +170,8 @@ struct shmex_ctl_request {
 	uint32_t asset;
 	uint32_t uid;       /**< GRANT */
 	uint32_t roles;     /**< GRANT */
-	uint32_t depth;     /**< BOOK: levels per side (0: all, up to what fits) */
+	uint32_t depth;     /**< BOOK: levels per side (0: up to 256); ORDERS: most orders listed
+			         (0: 4096; the answer's total says how many there are) */
 	uint64_t order_id;  /**< ORDER */
 	int64_t amount;     /**< DEPOSIT, WITHDRAW: minor units; SET_REFERENCE: price */
 	uint64_t tag;       /**< DEPOSIT, WITHDRAW: caller's reference */

@@ -188,8 +188,11 @@ static void sx_gw_send(struct sx_control *c, uint32_t g, uint32_t op, uint32_t s
 	memset(&msg, 0, sizeof msg);
 	msg.op = op;
 	msg.session = session;
-	while (shmex_ring_push(&c->gw_ctl[g], &msg, sizeof msg) != 1)
-		usleep(100); /* the gateway drains it every cycle */
+	/* Never full: sized for every message that can be pending (engine.h). */
+	if (shmex_ring_push(&c->gw_ctl[g], &msg, sizeof msg) != 1) {
+		sx_log("gateway %u control ring full: a bug", g);
+		return;
+	}
 	struct shmex_bell *bell = &c->e->bells[g];
 	__atomic_fetch_add(&bell->bell, 1, __ATOMIC_RELAXED);
 	sx_bell_ring(bell);
@@ -634,8 +637,8 @@ int sx_control_run(struct sx_engine *e, void (*ready)(void), char *err, size_t c
 			 ? SHMEX_E_NOMEM
 			 : 0;
 	for (uint32_t g = 0; rc == 0 && g < e->cfg.gateways; g++) {
-		shmex_ring_attach(&c.gw_ctl[g], e->gw_ctl_mem[g], SX_GW_CTL_SLOTS, SX_GW_MSG_SLOT);
-		shmex_ring_attach(&c.notes[g], e->note_mem[g], SX_GW_CTL_SLOTS, SX_GW_MSG_SLOT);
+		shmex_ring_attach(&c.gw_ctl[g], e->gw_ctl_mem[g], e->gw_ctl_slots, SX_GW_MSG_SLOT);
+		shmex_ring_attach(&c.notes[g], e->note_mem[g], e->gw_ctl_slots, SX_GW_MSG_SLOT);
 	}
 	if (rc == 0)
 		shmex_ring_attach(&c.ctl_in, e->ring_mem[0], SX_CTL_IN_SLOTS, SX_CTL_IN_SLOT);

@@ -187,14 +187,18 @@ static void sx_do_orders(struct sx_matcher *m, const struct sx_ctl_in *in)
 		sx_reply(m, in, n, 0, 0, shmex_strerror(n));
 		return;
 	}
+	/* At most `depth` orders (0: 4096), so one answer stays a bounded
+	 * number of packets; `total` says how many there are. */
+	const uint32_t limit = in->req.depth ? in->req.depth : 4096;
+	uint32_t sent = 0;
 	sx_list_begin(&l, m, in, SHMEX_CTL_ORDER_ITEMS, sizeof(struct shmex_order_state));
 	do {
 		n = shmex_exchange_open_orders(ex, in->req.user, in->req.symbol, after, page, 16, NULL);
-		for (int i = 0; i < n; i++) {
+		for (int i = 0; i < n && sent < limit; i++, sent++) {
 			sx_list_add(&l, &page[i]);
 			after = page[i].order_id;
 		}
-	} while (n == 16);
+	} while (n == 16 && sent < limit);
 	l.total = total;
 	sx_list_end(&l);
 }

@@ -68,6 +68,9 @@ static void *sx_ring_alloc(uint32_t slots, uint32_t slot_size)
 static int sx_alloc_rings(struct sx_engine *e)
 {
 	const uint32_t G = e->cfg.gateways;
+	e->gw_ctl_slots = 16;
+	while (e->gw_ctl_slots < 2 * e->cfg.max_sessions + 8)
+		e->gw_ctl_slots *= 2;
 	e->cmd_mem = calloc(G, sizeof(void *));
 	e->out_mem = calloc(G, sizeof(void *));
 	e->gw_ctl_mem = calloc(G, sizeof(void *));
@@ -77,8 +80,8 @@ static int sx_alloc_rings(struct sx_engine *e)
 	for (uint32_t g = 0; g < G; g++) {
 		e->cmd_mem[g] = sx_ring_alloc(SX_CMD_SLOTS, SX_CMD_SLOT);
 		e->out_mem[g] = sx_ring_alloc(SX_OUT_SLOTS, SX_OUT_SLOT);
-		e->gw_ctl_mem[g] = sx_ring_alloc(SX_GW_CTL_SLOTS, SX_GW_MSG_SLOT);
-		e->note_mem[g] = sx_ring_alloc(SX_GW_CTL_SLOTS, SX_GW_MSG_SLOT);
+		e->gw_ctl_mem[g] = sx_ring_alloc(e->gw_ctl_slots, SX_GW_MSG_SLOT);
+		e->note_mem[g] = sx_ring_alloc(e->gw_ctl_slots, SX_GW_MSG_SLOT);
 		if (!e->cmd_mem[g] || !e->out_mem[g] || !e->gw_ctl_mem[g] || !e->note_mem[g])
 			return SHMEX_E_NOMEM;
 	}

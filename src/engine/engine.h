@@ -112,7 +112,6 @@ _Static_assert(sizeof(struct sx_ctl_out) <= SX_CTL_OUT_SLOT, "ctl out fits");
 #define SX_OUT_SLOTS 16384u
 #define SX_CTL_IN_SLOTS 64u
 #define SX_CTL_OUT_SLOTS 256u
-#define SX_GW_CTL_SLOTS 256u
 #define SX_LEDGER_SLOTS 65536u
 
 /* ---- control -> gateway ---------------------------------------------------- */
@@ -237,6 +236,10 @@ struct sx_engine {
 	 * own private view): cmd (g -> matcher), out (matcher -> g), gw_ctl
 	 * (control -> g), note (g -> control) */
 	void **cmd_mem, **out_mem, **gw_ctl_mem, **note_mem;
+	/* slots of the gw_ctl and note rings: more than a gateway can ever have
+	 * pending (an ATTACH and a DETACH per session, a DRAIN), so neither the
+	 * control thread nor a gateway ever waits on them */
+	uint32_t gw_ctl_slots;
 	struct sx_journal *journal;  /* NULL unless check_events */
 	struct sx_session *sessions; /* cfg.max_sessions slots */
 	/* bells: a memfd shared with every client (gateways' bells), and the

@@ -21,7 +21,8 @@
 
 struct sx_gw_session {
 	uint8_t active;       /* attached and serving */
-	uint8_t ending;       /* SESSION_END sent, waiting for SESSION_CLOSED */
+	uint8_t ending;       /* ended: no more requests read, no more reports written */
+	uint8_t end_sent;     /* SESSION_END is with the matcher; SESSION_CLOSED will come */
 	uint8_t dirty;        /* reports written this cycle */
 	uint8_t end_reason;
 	uint32_t uid;
@@ -54,8 +55,9 @@ static void sx_note(struct sx_gateway *g, uint32_t session, uint32_t what, uint3
 	n.session = session;
 	n.what = what;
 	n.reason = reason;
-	while (shmex_ring_push(&g->note, &n, sizeof n) != 1)
-		sx_cpu_relax(); /* the control thread drains it; never full in practice */
+	/* Never full: sized for every note that can be pending (engine.h). */
+	if (shmex_ring_push(&g->note, &n, sizeof n) != 1)
+		sx_log("gateway %u note ring full: a bug", g->index);
 	sx_engine_wake_control(g->e);
 }
 
@@ -65,18 +67,10 @@ static int sx_cmd_push(struct sx_gateway *g, const struct sx_cmd *c)
 	return shmex_ring_push(&g->cmd, c, sizeof *c) == 1;
 }
 
-static void sx_cmd_push_wait(struct sx_gateway *g, const struct sx_cmd *c)
-{
-	while (!sx_cmd_push(g, c)) {
-		if (g->e->cfg.layout == SX_LAYOUT_SHARED)
-			sx_matcher_work(g->e->matcher);
-		else
-			sx_cpu_relax();
-	}
-}
-
-/* Starts ending a session: no more requests are read; the matcher cancels
- * its orders if it asked, then answers SESSION_CLOSED. */
+/* Starts ending a session: no more requests are read nor reports written.
+ * SESSION_END goes to the matcher from the duty cycle (sx_send_ends), never
+ * from here: this may run inside the matcher's own call (shared layout,
+ * out ring full), where waiting for cmd ring room could never end. */
 static void sx_session_end(struct sx_gateway *g, uint16_t slot, uint32_t reason)
 {
 	struct sx_gw_session *s = &g->s[slot];
@@ -84,12 +78,29 @@ static void sx_session_end(struct sx_gateway *g, uint16_t slot, uint32_t reason)
 		return;
 	s->ending = 1;
 	s->end_reason = (uint8_t)reason;
-	struct sx_cmd c;
-	memset(&c, 0, sizeof c);
-	c.op = SX_CMD_SESSION_END;
-	c.flags = (uint8_t)(s->flags & SHMEX_SESSION_CANCEL_ON_DISCONNECT);
-	c.session = slot;
-	sx_cmd_push_wait(g, &c);
+}
+
+/* Tells the matcher about ended sessions, as cmd ring room allows; it
+ * cancels their orders if they asked, then answers SESSION_CLOSED. */
+static int sx_send_ends(struct sx_gateway *g)
+{
+	int work = 0;
+	for (uint32_t i = 0; i < g->nlist; i++) {
+		const uint16_t slot = g->list[i];
+		struct sx_gw_session *s = &g->s[slot];
+		if (!s->ending || s->end_sent)
+			continue;
+		struct sx_cmd c;
+		memset(&c, 0, sizeof c);
+		c.op = SX_CMD_SESSION_END;
+		c.flags = (uint8_t)(s->flags & SHMEX_SESSION_CANCEL_ON_DISCONNECT);
+		c.session = slot;
+		if (!sx_cmd_push(g, &c))
+			break;
+		s->end_sent = 1;
+		work++;
+	}
+	return work;
 }
 
 static void sx_attach(struct sx_gateway *g, uint32_t slot)
@@ -121,6 +132,7 @@ static void sx_forget(struct sx_gateway *g, uint16_t slot)
 		}
 	g->s[slot].active = 0;
 	g->s[slot].ending = 0;
+	g->s[slot].end_sent = 0;
 }
 
 static void sx_write_report(struct sx_gateway *g, uint16_t slot, const struct shmex_report *rep)
@@ -276,9 +288,7 @@ int sx_gateway_work(void *arg)
 				sent += sx_read_session(g, slot);
 		}
 	}
-	work += sent;
-	if (sent && e->cfg.layout != SX_LAYOUT_SHARED)
-		sx_bell_ring(e->matcher_wake);
+	sent += sx_send_ends(g);
 	if (g->draining && !g->fenced && !sent && !g->drained) {
 		/* Everything the clients had written is with the matcher: a fence
 		 * tells us when it is all answered. */
@@ -286,10 +296,14 @@ int sx_gateway_work(void *arg)
 		memset(&c, 0, sizeof c);
 		c.op = SX_CMD_FENCE;
 		c.session = 0;
-		sx_cmd_push_wait(g, &c);
-		g->fenced = 2; /* sent; becomes 1 when it comes back */
-		work++;
+		if (sx_cmd_push(g, &c)) {
+			g->fenced = 2; /* sent; becomes 1 when it comes back */
+			sent++;
+		}
 	}
+	work += sent;
+	if (sent && e->cfg.layout != SX_LAYOUT_SHARED)
+		sx_bell_ring(e->matcher_wake);
 	if (g->fenced == 1 && !g->drained) {
 		sx_shutdown_notice(g);
 		g->drained = 1;
@@ -318,8 +332,8 @@ int sx_gateway_create(struct sx_engine *e, uint32_t index, struct sx_gateway **o
 	if (!g->s || !g->list ||
 	    shmex_ring_attach(&g->cmd, e->cmd_mem[index], SX_CMD_SLOTS, SX_CMD_SLOT) != 0 ||
 	    shmex_ring_attach(&g->out, e->out_mem[index], SX_OUT_SLOTS, SX_OUT_SLOT) != 0 ||
-	    shmex_ring_attach(&g->ctl, e->gw_ctl_mem[index], SX_GW_CTL_SLOTS, SX_GW_MSG_SLOT) != 0 ||
-	    shmex_ring_attach(&g->note, e->note_mem[index], SX_GW_CTL_SLOTS, SX_GW_MSG_SLOT) != 0) {
+	    shmex_ring_attach(&g->ctl, e->gw_ctl_mem[index], e->gw_ctl_slots, SX_GW_MSG_SLOT) != 0 ||
+	    shmex_ring_attach(&g->note, e->note_mem[index], e->gw_ctl_slots, SX_GW_MSG_SLOT) != 0) {
 		sx_gateway_destroy(g);
 		return SHMEX_E_NOMEM;
 	}
