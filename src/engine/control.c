@@ -44,6 +44,7 @@ struct sx_conn {
 	uint8_t state;
 	uint16_t gen;
 	uint16_t pending;     /* type of the control request in the matcher (0: none) */
+	uint32_t roles_all;   /* the asker's roles for every user, when it asked */
 	int64_t since;        /* when it connected */
 };
 
@@ -135,6 +136,7 @@ static void sx_welcome(struct sx_control *c, uint32_t slot, uint64_t ref, int st
 		w.roles = s->roles;
 		w.region_size = s->size;
 		w.bells_size = e->bells_size;
+		w.seq = __atomic_load_n(&e->seq_now, __ATOMIC_RELAXED);
 	}
 	if (text)
 		snprintf(w.text, sizeof w.text, "%s", text);
@@ -324,8 +326,9 @@ static void sx_request(struct sx_control *c, uint32_t slot, const struct shmex_c
 		sx_send_reply(c, slot, q->h.ref, -EACCES, 0, "admin role needed");
 		return;
 	}
-	if ((t == SHMEX_CTL_BALANCES || t == SHMEX_CTL_ORDERS ||
-	     (t == SHMEX_CTL_ORDER && !(roles_all & SHMEX_ROLE_ADMIN))) &&
+	/* ORDER: the grant is checked against the order's user when the
+	 * matcher's answer comes back (sx_take_replies). */
+	if ((t == SHMEX_CTL_BALANCES || t == SHMEX_CTL_ORDERS) &&
 	    !sx_registry_roles(e->reg, s->uid, q->user)) {
 		sx_send_reply(c, slot, q->h.ref, -EACCES, 0, "no grant for that user");
 		return;
@@ -356,6 +359,7 @@ static void sx_request(struct sx_control *c, uint32_t slot, const struct shmex_c
 		return;
 	}
 	c->conns[slot].pending = t;
+	c->conns[slot].roles_all = roles_all;
 	sx_bell_ring(e->matcher_wake);
 }
 
@@ -456,6 +460,19 @@ static void sx_take_replies(struct sx_control *c)
 			continue; /* the asker is gone */
 		struct shmex_ctl_header *h = (struct shmex_ctl_header *)out.pkt;
 		const uint16_t asked = c->conns[slot].pending;
+		if (asked == SHMEX_CTL_ORDER && h->type == SHMEX_CTL_ORDER_ITEMS &&
+		    !(c->conns[slot].roles_all & SHMEX_ROLE_ADMIN)) {
+			const struct shmex_ctl_list *l = (const struct shmex_ctl_list *)(void *)out.pkt;
+			struct shmex_order_state st;
+			memcpy(&st, l->items, sizeof st);
+			if (l->count != 1 ||
+			    !sx_registry_roles(e->reg, e->sessions[slot].uid, st.user)) {
+				c->conns[slot].pending = 0;
+				sx_send_reply(c, slot, h->ref, SHMEX_E_UNKNOWN_ORDER, 0,
+					      "no such order among your users'");
+				continue;
+			}
+		}
 		if (h->type == SHMEX_CTL_STATUS_INFO) {
 			sx_status_tail(c, slot, (struct shmex_ctl_status_info *)out.pkt);
 			c->conns[slot].pending = 0;

@@ -263,6 +263,9 @@ struct sx_engine {
 	int64_t start_ns;
 	uint32_t nthreads;
 	struct sx_thread threads[SX_CFG_MAX_THREADS + 2];
+	/* the matcher's event sequence after its last duty cycle (relaxed: a
+	 * figure for WELCOME, no ordering with anything) */
+	uint64_t seq_now;
 	/* counters for STATUS (relaxed) */
 	uint64_t journal_events;
 	uint64_t journal_errors;

@@ -388,6 +388,8 @@ int sx_matcher_work(void *arg)
 		}
 	if (e->journal)
 		sx_bell_ring(&e->journal_bell);
+	if (work)
+		__atomic_store_n(&e->seq_now, shmex_exchange_seq(m->ex), __ATOMIC_RELAXED);
 	return work;
 }
 
