@@ -39,6 +39,7 @@ struct sx_matcher {
 	struct shmex_report target_report;
 	int64_t last_clock;
 	uint32_t ledger_open;     /* ledger entries since the last end mark */
+	uint8_t ledger_pushed;    /* entries for the journal this cycle: ring its bell */
 	uint64_t ids[256];
 };
 
@@ -159,6 +160,7 @@ static void sx_on_ledger(void *ctx, const struct shmex_ledger_entry *le)
 		sx_cpu_relax();
 	}
 	m->ledger_open++;
+	m->ledger_pushed = 1;
 }
 
 /* After a command: marks the end of its events for the journal. */
@@ -386,8 +388,10 @@ int sx_matcher_work(void *arg)
 			if (e->cfg.layout != SX_LAYOUT_SHARED)
 				sx_bell_ring(&e->bells[g]);
 		}
-	if (e->journal)
+	if (m->ledger_pushed) {
+		m->ledger_pushed = 0;
 		sx_bell_ring(&e->journal_bell);
+	}
 	if (work)
 		__atomic_store_n(&e->seq_now, shmex_exchange_seq(m->ex), __ATOMIC_RELAXED);
 	return work;
