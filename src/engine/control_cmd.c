@@ -151,7 +151,9 @@ static void sx_do_balances(struct sx_matcher *m, const struct sx_ctl_in *in)
 	struct shmex_exchange *ex = sx_matcher_exchange(m);
 	uint32_t nassets = 0, nusers = 0;
 	shmex_exchange_counts(ex, &nassets, NULL, &nusers);
-	if (in->req.user == 0 || in->req.user > nusers) {
+	/* User 0 is the fee account: admins may read it (conservation checks). */
+	if ((in->req.user == SHMEX_FEE_ACCOUNT && !(in->roles & SHMEX_ROLE_ADMIN)) ||
+	    in->req.user > nusers) {
 		sx_reply(m, in, SHMEX_E_UNKNOWN_USER, 0, 0, "no such user");
 		return;
 	}
