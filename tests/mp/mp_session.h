@@ -1,0 +1,67 @@
+/*
+ * A checked client session for the multi-process tests: every request it
+ * sends is counted, and every report it takes is checked against the
+ * protocol's promise (shmex_report.h): each request is answered by exactly
+ * one report with SHMEX_RPTF_DONE and its number, in request order, after
+ * every other report it produced for this session; reports caused by
+ * others carry request_no 0 and are about this session's users; nothing
+ * follows SHUTDOWN or ENDED. The first breach is kept in `why`.
+ */
+#ifndef MP_SESSION_H
+#define MP_SESSION_H
+
+#include <stdint.h>
+
+#include "shmex/client.h"
+
+#define MP_MAX_USERS 16
+
+struct mp_sess {
+	struct shmex_client *c;
+	char name[32];
+	uint64_t sent, done;     /* requests sent; answered (DONE seen) */
+	uint32_t users[MP_MAX_USERS]; /* ORDER reports must be about these (none: any) */
+	uint32_t nusers;
+	int ended;               /* SHMEX_RPT_SHUTDOWN, SHMEX_RPT_ENDED, -1 (socket closed) */
+	int failed;
+	char why[256];
+	uint64_t reports, rejects, orders_reports;
+	/* optional: sees every report after it was checked */
+	void (*on_report)(void *ctx, const struct shmex_report *r);
+	void *ctx;
+};
+
+/** Connects (flags: enum shmex_session_flag; resp_slots 0: default).
+ *  @return 0 or the client library's code (with a message on stderr). */
+int mp_sess_open(struct mp_sess *s, const char *sock, const char *name, uint32_t flags,
+		 uint32_t resp_slots);
+void mp_sess_close(struct mp_sess *s);
+/** Records a protocol breach (the first one is kept); returns -1. */
+int mp_sess_fail(struct mp_sess *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/** Checks one report and counts it (mp_sess_pump() calls this). */
+void mp_sess_take(struct mp_sess *s, const struct shmex_report *r);
+
+/**
+ * Waits up to @p timeout_ns for reports and takes them all.
+ * @return the number taken (0: none in time), or -1 when the session has
+ *         ended (s->ended) or failed.
+ */
+int mp_sess_pump(struct mp_sess *s, int64_t timeout_ns);
+
+/** Pumps until every request sent is answered; -1 on failure, end, or if
+ *  @p timeout_ns passes. */
+int mp_sess_sync(struct mp_sess *s, int64_t timeout_ns);
+
+/* Senders: each checks the request number the library gives (sent + 1),
+ * pumps while the request ring is full (bounded), and returns 0 or -1. */
+int mp_sess_submit(struct mp_sess *s, const struct shmex_order_request *r);
+int mp_sess_cancel(struct mp_sess *s, uint32_t user, uint64_t order_id);
+int mp_sess_cancel_cid(struct mp_sess *s, uint32_t user, uint64_t client_id);
+int mp_sess_amend(struct mp_sess *s, uint32_t user, uint64_t order_id, int64_t price,
+		  int64_t qty);
+int mp_sess_mass_cancel(struct mp_sess *s, uint32_t user, uint32_t symbol);
+int mp_sess_ping(struct mp_sess *s, uint64_t tag);
+int mp_sess_raw(struct mp_sess *s, const struct shmex_request *r);
+
+#endif /* MP_SESSION_H */
