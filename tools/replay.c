@@ -3,6 +3,7 @@
  * shmex order book and prints what happened.
  *
  *   shmex-replay [--capacity N] [--progress] FILE|-
+ *   shmex-replay --connect SOCKET [--progress] FILE|-   (replay_connect.c)
  *
  * The book is the engine's own (include/shmex/book.h); this file only reads
  * lines, remembers every id ever used (DUPLICATE means "already used", not
@@ -282,16 +283,20 @@ static void report_progress(const struct replay_state *st, unsigned long lineno,
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: shmex-replay [--capacity N] [--progress] FILE|-\n"
+		   "       shmex-replay --connect SOCKET [--progress] FILE|-\n"
 		   "Runs a replay file through one order book; see docs/MATCHING.md.\n"
 		   "Exit status: 0; 1 if a line could not be read or the book was full;\n"
 		   "2 on a usage, read or write error.\n"
 		   "  --capacity N   live orders the book can hold (default 16777216)\n"
-		   "  --progress     report lines read and live orders on stderr every second\n");
+		   "  --progress     report lines read and live orders on stderr every second\n"
+		   "  --connect SOCKET  run it through a running shmexd instead, as one session\n"
+		   "                 on a fresh symbol (tools/replay_connect.c); progress is shown\n"
+		   "                 when stderr is a terminal\n");
 }
 
 int main(int argc, char **argv)
 {
-	const char *path = NULL;
+	const char *path = NULL, *sock = NULL;
 	uint64_t capacity = 1u << 24;
 	int progress = 0;
 	for (int i = 1; i < argc; i++) {
@@ -300,6 +305,8 @@ int main(int argc, char **argv)
 			return 0;
 		} else if (strcmp(argv[i], "--progress") == 0) {
 			progress = 1;
+		} else if (strcmp(argv[i], "--connect") == 0 && i + 1 < argc) {
+			sock = argv[++i];
 		} else if (strcmp(argv[i], "--capacity") == 0 && i + 1 < argc) {
 			const char *v = argv[++i];
 			if (shmex_u64_parse(v, strlen(v), &capacity) != 0 || capacity == 0 ||
@@ -322,6 +329,12 @@ int main(int argc, char **argv)
 	if (in == NULL) {
 		fprintf(stderr, "shmex-replay: %s: %s\n", path, strerror(errno));
 		return 2;
+	}
+	if (sock) {
+		int crc = replay_connect_run(sock, in, path, progress ? 1 : -1);
+		if (in != stdin)
+			fclose(in);
+		return crc;
 	}
 
 	struct replay_state st = { 0 };

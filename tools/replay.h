@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "shmex/book.h"
 
@@ -29,5 +30,13 @@ struct replay_cmd {
  * for a line that cannot be read, with a static reason in *why.
  */
 int replay_parse_line(const char *line, size_t len, struct replay_cmd *cmd, const char **why);
+
+/**
+ * Runs the replay read from @p in through the shmexd listening on
+ * @p socket_path, as one session (tools/replay_connect.c), printing what
+ * the in-process run prints. @p progress: 1 always, 0 never, -1 when
+ * standard error is a terminal. Returns the exit status.
+ */
+int replay_connect_run(const char *socket_path, FILE *in, const char *path, int progress);
 
 #endif /* SHMEX_TOOLS_REPLAY_H */
