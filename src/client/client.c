@@ -31,11 +31,16 @@
 #include "shmex_session.h"
 
 #define SX_DEFAULT_TIMEOUT_NS INT64_C(5000000000)
-/* Waiting: spin this many pause loops, then yield this many times, then
- * sleep on the bell in slices of at most SX_SLEEP_SLICE_NS, looking at the
- * socket for a hang-up every SX_HUP_CHECK_NS. */
-#define SX_SPIN_ITERS 4000
-#define SX_YIELD_ITERS 200
+/* Waiting, bounded by time rather than by loop counts (a pause costs from
+ * a few to ~25 ns depending on the CPU): spin for SX_SPIN_NS, then yield
+ * until SX_YIELD_NS, then sleep on the bell in slices of at most
+ * SX_SLEEP_SLICE_NS, looking at the socket for a hang-up every
+ * SX_HUP_CHECK_NS. Short, because on a small machine the client may share
+ * its CPU with the engine, and every microsecond spun is one the engine
+ * does not run. Under the engine's SPIN policy (dedicated cores) the
+ * client spins until its deadline; under YIELD it never sleeps. */
+#define SX_SPIN_NS INT64_C(5000)
+#define SX_YIELD_NS INT64_C(25000)
 #define SX_SLEEP_SLICE_NS 1000000
 #define SX_HUP_CHECK_NS INT64_C(4000000)
 #define SX_WELCOME_FDS 2
@@ -565,18 +570,25 @@ static inline void sx_cpu_relax(void)
 static int sx_wait_busy(struct shmex_client *c, struct shmex_report *out, uint32_t max,
 			int64_t deadline)
 {
-	for (int i = 1; i <= SX_SPIN_ITERS + SX_YIELD_ITERS; i++) {
-		if (i <= SX_SPIN_ITERS)
+	const int64_t start = sx_client_now_ns();
+	const uint32_t policy = c->wait_policy;
+	const int64_t spin_end = policy == SHMEX_WAIT_SPIN ? deadline : start + SX_SPIN_NS;
+	const int64_t yield_end = policy == SHMEX_WAIT_BLOCK ? start + SX_YIELD_NS : deadline;
+	int64_t now = start;
+	for (uint32_t i = 1;; i++) {
+		if (now < spin_end)
 			sx_cpu_relax();
 		else
 			sched_yield();
 		const int n = shmex_client_poll(c, out, max);
 		if (n != 0)
 			return n;
-		if (i % 64 == 0 && sx_client_now_ns() >= deadline)
-			return 0;
+		if (now >= spin_end || i % 16 == 0) {
+			now = sx_client_now_ns();
+			if (now >= deadline || now >= yield_end)
+				return 0;
+		}
 	}
-	return 0;
 }
 
 /* One sleep on the session's bell, at most @p slice_ns (the sleeper's side

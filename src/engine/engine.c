@@ -227,7 +227,7 @@ static void *sx_thread_main(void *arg)
 	}
 	if (t->reads_registry)
 		rcu_register_thread();
-	struct sx_idle idle = { e->cfg.wait_policy, 0 };
+	struct sx_idle idle = { e->cfg.wait_policy, 0, 0, 0 };
 	while (__atomic_load_n(&e->running, __ATOMIC_ACQUIRE)) {
 		int w = 0;
 		for (uint32_t i = 0; i < t->nagents; i++)

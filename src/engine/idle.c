@@ -7,13 +7,24 @@
 #include <time.h>
 #include <unistd.h>
 
+static int64_t sx_idle_clock(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 void sx_idle_step(struct sx_idle *s)
 {
 	if (s->policy == 0 /* SPIN */) {
 		sx_cpu_relax();
 		return;
 	}
-	if (s->idle < SX_IDLE_SPINS)
+	if (s->idle == 0)
+		s->since_ns = s->now_ns = sx_idle_clock();
+	else if (s->idle % 16 == 0 || s->now_ns - s->since_ns >= SX_IDLE_SPIN_NS)
+		s->now_ns = sx_idle_clock(); /* vDSO: no system call */
+	if (s->now_ns - s->since_ns < SX_IDLE_SPIN_NS)
 		sx_cpu_relax();
 	else
 		sched_yield();

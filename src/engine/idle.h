@@ -23,14 +23,19 @@ static inline void sx_cpu_relax(void)
 
 /** Idle state of one thread. */
 struct sx_idle {
-	uint32_t policy;  /* enum shmex_wait_policy */
-	uint32_t idle;    /* consecutive idle cycles */
+	uint32_t policy;   /* enum shmex_wait_policy */
+	uint32_t idle;     /* consecutive idle cycles */
+	int64_t since_ns;  /* when the idle run began (read every few cycles) */
+	int64_t now_ns;
 };
 
-/** Spins this many idle cycles before yielding (YIELD and BLOCK). */
-#define SX_IDLE_SPINS 2000u
-/** Yields this many idle cycles before sleeping (BLOCK). */
-#define SX_IDLE_YIELDS 200u
+/* Phases of an idle run, by time (a pause costs from a few to ~25 ns
+ * depending on the CPU, so loop counts would mean different things on
+ * different machines): spin SX_IDLE_SPIN_NS, then yield until
+ * SX_IDLE_YIELD_NS (YIELD: for ever), then sleep (BLOCK). Short, because
+ * on a small machine the engine may share a CPU with its clients. */
+#define SX_IDLE_SPIN_NS INT64_C(10000)
+#define SX_IDLE_YIELD_NS INT64_C(50000)
 
 /** Called after a cycle that did work. */
 static inline void sx_idle_reset(struct sx_idle *s)
@@ -38,13 +43,14 @@ static inline void sx_idle_reset(struct sx_idle *s)
 	s->idle = 0;
 }
 
-/** Whether the next idle cycle would sleep on the bell. */
+/** Whether the next idle cycle should sleep on the bell. */
 static inline int sx_idle_would_sleep(const struct sx_idle *s)
 {
-	return s->policy == 2 /* SHMEX_WAIT_BLOCK */ && s->idle >= SX_IDLE_SPINS + SX_IDLE_YIELDS;
+	return s->policy == 2 /* SHMEX_WAIT_BLOCK */ && s->idle != 0 &&
+	       s->now_ns - s->since_ns >= SX_IDLE_YIELD_NS;
 }
 
-/** One idle step: pause, yield, or nothing (the caller then sleeps with
+/** One idle step: pause or yield (the caller then sleeps with
  *  sx_bell_sleep() when sx_idle_would_sleep() says so). */
 void sx_idle_step(struct sx_idle *s);
 
