@@ -224,6 +224,10 @@ struct shmex_ctl_symbol_item {
 	int64_t best_bid, best_ask, last_price; /**< 0: none */
 	uint32_t bid_levels, ask_levels;
 	uint32_t orders, matcher;
+	int64_t tick_size;      /**< quote minor units per whole base unit per tick */
+	int64_t lot_size;       /**< base minor units per lot */
+	int64_t min_qty, max_qty; /**< lots per order (max 0: no limit) */
+	int32_t maker_fee_ppm, taker_fee_ppm;
 };
 
 struct shmex_ctl_balance_item {

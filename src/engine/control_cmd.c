@@ -108,6 +108,12 @@ static void sx_symbol_item(struct shmex_exchange *ex, uint32_t id, struct shmex_
 	it->ask_levels = shmex_book_level_count(b, SHMEX_SELL);
 	it->orders = shmex_book_order_count(b);
 	it->matcher = 0;
+	it->tick_size = p.tick_size;
+	it->lot_size = p.lot_size;
+	it->min_qty = p.min_qty;
+	it->max_qty = p.max_qty;
+	it->maker_fee_ppm = p.maker_fee_ppm;
+	it->taker_fee_ppm = p.taker_fee_ppm;
 }
 
 static void sx_do_symbols(struct sx_matcher *m, const struct sx_ctl_in *in)
