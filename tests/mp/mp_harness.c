@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -128,6 +129,8 @@ int mp_daemon_start(struct mp_daemon *d, const char *config_text)
 		return -1;
 	}
 	if (pid == 0) {
+		/* If the test runner dies (a meson timeout), so does its daemon. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		const int fd = open(d->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 		if (fd >= 0) {
 			dup2(fd, STDERR_FILENO);
@@ -285,6 +288,7 @@ pid_t mp_spawn(int (*fn)(void *arg), void *arg)
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		for (int i = 0; i < MP_MAX_CHILDREN; i++)
 			if (mp_parent_fds[i] > 0)
 				close(mp_parent_fds[i] - 1);
