@@ -223,6 +223,25 @@ int mp_daemon_log_wait(const struct mp_daemon *d, const char *needle, int64_t ti
 	}
 }
 
+int mp_daemon_log_clean(const struct mp_daemon *d)
+{
+	static const char *const bad[] = { "runtime error:", "Sanitizer", "journal: event" };
+	FILE *f = fopen(d->log, "r");
+	if (!f)
+		return 0;
+	char line[1024];
+	int clean = 1;
+	while (clean && fgets(line, sizeof line, f))
+		for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+			if (strstr(line, bad[i])) {
+				fprintf(stderr, "mp: shmexd log: %s", line);
+				clean = 0;
+				break;
+			}
+	fclose(f);
+	return clean;
+}
+
 void mp_daemon_log_dump(const struct mp_daemon *d)
 {
 	FILE *f = fopen(d->log, "r");

@@ -55,6 +55,11 @@ int mp_daemon_log_has(const struct mp_daemon *d, const char *needle);
 /** Waits up to @p timeout_ns until the log holds @p needle; 1 if it does. */
 int mp_daemon_log_wait(const struct mp_daemon *d, const char *needle, int64_t timeout_ns);
 
+/** Whether the log is free of sanitizer reports ("runtime error:",
+ *  "Sanitizer") and journal violations (prints the first one found):
+ *  a build whose sanitizers only warn would otherwise exit 0. */
+int mp_daemon_log_clean(const struct mp_daemon *d);
+
 /** Prints the daemon's log to stderr (after a failure). */
 void mp_daemon_log_dump(const struct mp_daemon *d);
 

@@ -465,6 +465,8 @@ static void test_diff_daemon_vs_core(void **state)
 		mp_daemon_log_dump(&g_d);
 	assert_int_equal(st, 0);
 	assert_true(mp_daemon_log_has(&g_d, "layout dedicated"));
+	assert_true(mp_daemon_log_has(&g_d, "0 violations"));
+	assert_true(mp_daemon_log_clean(&g_d));
 	fprintf(stderr, "diff: %u requests, %u reports (%u trades, %u rejects, %u mass cancels) "
 			"identical; %.0f ms through the daemon\n",
 		DIFF_REQUESTS, g_nwant, trades, kinds[SHMEX_RPT_REJECT],

@@ -95,6 +95,7 @@ static void mp_stop_clean(void)
 		mp_daemon_log_dump(&g_d);
 	assert_int_equal(st, 0);
 	assert_true(mp_daemon_log_has(&g_d, "0 violations"));
+	assert_true(mp_daemon_log_clean(&g_d));
 }
 
 static void mp_check_money(uint32_t nusers)

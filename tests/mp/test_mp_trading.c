@@ -90,6 +90,7 @@ static void mp_finish(uint32_t nusers, struct mp_money *money)
 		mp_daemon_log_dump(&g_d);
 	assert_int_equal(st, 0);
 	assert_true(mp_daemon_log_has(&g_d, "0 violations"));
+	assert_true(mp_daemon_log_clean(&g_d));
 }
 
 static void mp_assert_child(pid_t pid, int64_t bound, const char *what)
