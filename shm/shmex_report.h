@@ -16,8 +16,10 @@
  *    orders it cancelled (each also has its own ORDER report).
  *  - SHMEX_RPT_PONG: the answer to a ping (client_id echoed).
  *  - SHMEX_RPT_SHUTDOWN: the engine is stopping; no more reports follow.
- *  - SHMEX_RPT_ENDED: the engine ended this session (reason says why);
- *    no more reports follow.
+ *  - SHMEX_RPT_ENDED: the engine ended this session (reason
+ *    SHMEX_R_NOT_READING or SHMEX_R_RING_PROTOCOL), written when the ring
+ *    has room for it; the socket closes in any case. No more reports
+ *    follow.
  *
  * Every request is answered by exactly one report with SHMEX_RPTF_DONE set
  * and request_no = the request's number (1, 2, ... in ring order): the last

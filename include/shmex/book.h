@@ -124,6 +124,8 @@ enum shmex_reason {
 					  of range, padding not zero) */
 	SHMEX_R_NO_GRANT = 28,       /**< daemon: the session may not act for that user */
 	SHMEX_R_SHUTDOWN = 29,       /**< daemon: stopping, request not executed */
+	SHMEX_R_NOT_READING = 30,    /**< daemon: session ended, its response ring stayed full */
+	SHMEX_R_RING_PROTOCOL = 31,  /**< daemon: session ended, it broke a ring's indices */
 };
 
 /** A reason's stable name ("IOC", "NO_FUNDS", ...; "UNKNOWN_REASON" if none). */

@@ -34,6 +34,8 @@ const char *shmex_reason_name(int reason)
 		[SHMEX_R_BAD_REQUEST] = "BAD_REQUEST",
 		[SHMEX_R_NO_GRANT] = "NO_GRANT",
 		[SHMEX_R_SHUTDOWN] = "SHUTDOWN",
+		[SHMEX_R_NOT_READING] = "NOT_READING",
+		[SHMEX_R_RING_PROTOCOL] = "RING_PROTOCOL",
 	};
 	if (reason < 0 || (unsigned)reason >= sizeof names / sizeof names[0] || !names[reason])
 		return "UNKNOWN_REASON";

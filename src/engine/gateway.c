@@ -78,6 +78,16 @@ static void sx_session_end(struct sx_gateway *g, uint16_t slot, uint32_t reason)
 		return;
 	s->ending = 1;
 	s->end_reason = (uint8_t)reason;
+	if (reason == SX_END_HANGUP)
+		return;
+	/* Tell the client why, if its ring has room (a full ring is one of the
+	 * reasons): the socket closing says it in any case. */
+	struct shmex_report rep;
+	memset(&rep, 0, sizeof rep);
+	rep.kind = SHMEX_RPT_ENDED;
+	rep.reason = reason == SX_END_RING_FULL ? SHMEX_R_NOT_READING : SHMEX_R_RING_PROTOCOL;
+	if (shmex_ring_push(&s->resp, &rep, sizeof rep) == 1)
+		s->dirty = 1;
 }
 
 /* Tells the matcher about ended sessions, as cmd ring room allows; it
