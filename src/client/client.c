@@ -347,8 +347,15 @@ static int sx_handshake(struct shmex_client *c, const struct shmex_client_option
 		return SHMEX_E_NOMEM;
 	}
 	int rc = sx_send_hello(c->fd, o);
-	if (rc == 0)
+	/* A daemon that refuses at once (no free session, stopping) writes its
+	 * WELCOME and closes before our HELLO arrives: the send fails, but the
+	 * refusal and its reason are waiting to be read. */
+	if (rc == 0 || rc == -EPIPE || rc == -ECONNRESET) {
+		const int send_rc = rc;
 		rc = sx_recv_welcome(c->fd, c->timeout_ns, m);
+		if (rc != 0 && send_rc != 0)
+			rc = send_rc;
+	}
 	if (rc == 0)
 		rc = sx_check_welcome(m);
 	if (rc == 0)

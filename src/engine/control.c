@@ -578,6 +578,12 @@ static void sx_accept(struct sx_control *c)
 			snprintf(w.text, sizeof w.text, "%s",
 				 c->stopping ? "daemon stopping" : "no free session");
 			send(fd, &w, sizeof w, MSG_NOSIGNAL | MSG_DONTWAIT);
+			/* Read what the client already sent: closing a socket with
+			 * unread data resets the peer, which could then lose the
+			 * refusal before reading it. */
+			char sink[sizeof(struct shmex_ctl_hello)];
+			while (recv(fd, sink, sizeof sink, MSG_DONTWAIT) > 0)
+				;
 			close(fd);
 			sx_log("connection refused: %s", w.text);
 			continue;

@@ -7,6 +7,11 @@
  *                           for was answered in order; the daemon exits 0
  *                           (--check-events: no journal violation) within a
  *                           bound and leaves no socket file.
+ *   sixty_four_sessions     64 client processes hold sessions at once (the
+ *                           configured maximum), each trading a little and
+ *                           answered; a 65th connection is refused with
+ *                           SHMEX_E_FULL; once they leave, their slots are
+ *                           reused by new sessions.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -106,10 +111,114 @@ static void test_sigterm_with_sessions(void **state)
 		(double)took / 1e6, (unsigned long long)res->done, (unsigned long long)res->sent);
 }
 
+/* One of the 64: connects, rests a bid and pings, says it is ready, holds
+ * its session until the stop pipe closes, then leaves. */
+struct mp_holder {
+	const char *sock;
+	int ready_fd, stop_fd;
+	uint32_t index;
+};
+
+static int mp_holder_main(void *arg)
+{
+	const struct mp_holder *h = arg;
+	struct shmex_client_options o = { .socket_path = h->sock, .name = "holder",
+					  .flags = SHMEX_SESSION_CANCEL_ON_DISCONNECT };
+	struct shmex_client *c;
+	if (shmex_client_connect(&o, &c) != 0)
+		return 3;
+	struct shmex_order_request r = { .client_id = 1000 + h->index, .user = 1 + h->index % 4,
+					 .symbol = MP_BTC_USD, .side = SHMEX_BUY,
+					 .type = SHMEX_LIMIT, .tif = SHMEX_GTC,
+					 .price = 5900000 - h->index, .qty = 1 };
+	uint64_t no[2];
+	if (shmex_client_submit(c, &r, &no[0]) != 0 || shmex_client_ping(c, h->index, &no[1]) != 0)
+		return 4;
+	uint32_t done = 0;
+	const int64_t until = mp_now_ns() + 10 * MP_SEC;
+	while (done < 2 && mp_now_ns() < until) {
+		struct shmex_report rep[8];
+		const int n = shmex_client_wait(c, rep, 8, 100 * MP_MS);
+		if (n < 0)
+			return 5;
+		for (int i = 0; i < n; i++)
+			if ((rep[i].flags & SHMEX_RPTF_DONE) && rep[i].request_no == no[done]) {
+				if (done == 0 && (rep[i].kind != SHMEX_RPT_ORDER ||
+						  rep[i].status != SHMEX_OS_NEW))
+					return 6;
+				done++;
+			}
+	}
+	if (done != 2)
+		return 7;
+	const char one = 1;
+	if (write(h->ready_fd, &one, 1) != 1)
+		return 8;
+	mp_pipe_read_byte(h->stop_fd, 20 * MP_SEC); /* EOF: the parent says go */
+	shmex_client_close(c);
+	return 0;
+}
+
+static void test_sixty_four_sessions(void **state)
+{
+	(void)state;
+	enum { N = 64 };
+	struct mp_pipe stop = { -1, -1 };
+	assert_int_equal(mp_pipe_open(&stop), 0);
+	mp_world_ini(g_ini, sizeof g_ini, "max_sessions = 64\n", 4, NULL);
+	assert_int_equal(mp_daemon_start(&g_d, g_ini), 0);
+	static struct mp_holder h[N];
+	pid_t pid[N];
+	for (uint32_t i = 0; i < N; i++) {
+		h[i] = (struct mp_holder){ g_d.sock, g_ready.wr, stop.rd, i };
+		pid[i] = mp_spawn(mp_holder_main, &h[i]);
+		assert_true(pid[i] > 0);
+	}
+	mp_parent_only(stop.wr);
+	for (uint32_t i = 0; i < N; i++)
+		if (mp_pipe_read_byte(g_ready.rd, 20 * MP_SEC) != 1) {
+			for (uint32_t k = 0; k < N; k++)
+				fprintf(stderr, "holder %u: %d\n", k, mp_child_wait(pid[k], MP_SEC));
+			mp_daemon_log_dump(&g_d);
+			fail_msg("only %u of %u sessions ready", i, (unsigned)N);
+		}
+	/* All 64 slots are held: the next one is refused, clearly. */
+	struct shmex_client_options o = { .socket_path = g_d.sock, .name = "65th" };
+	struct shmex_client *c = NULL;
+	assert_int_equal(shmex_client_connect(&o, &c), SHMEX_E_FULL);
+	mp_pipe_close_wr(&stop);
+	for (uint32_t i = 0; i < N; i++)
+		assert_int_equal(mp_child_wait(pid[i], 20 * MP_SEC), 0);
+	/* Their slots come back (after the matcher forgot each session). */
+	int rc = -1;
+	for (int tries = 0; tries < 200 && rc != 0; tries++) {
+		rc = shmex_client_connect(&o, &c);
+		if (rc != 0)
+			mp_sleep_ms(10);
+	}
+	assert_int_equal(rc, 0);
+	uint32_t total = 0;
+	struct shmex_order_state st[4];
+	for (uint32_t u = 1; u <= 4; u++) {
+		uint32_t t = 0;
+		assert_true(shmex_client_open_orders(c, u, SHMEX_ALL_SYMBOLS, st, 4, &t) >= 0);
+		total += t;
+	}
+	assert_int_equal(total, 0); /* cancel-on-disconnect took every bid */
+	char msg[256];
+	assert_int_equal(shmex_client_check(c, msg, sizeof msg), 0);
+	shmex_client_close(c);
+	mp_pipe_close(&stop);
+	assert_int_equal(mp_daemon_stop(&g_d, 5 * MP_SEC), 0);
+	assert_true(mp_daemon_log_has(&g_d, "connection refused: no free session"));
+	assert_true(mp_daemon_log_clean(&g_d));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_sigterm_with_sessions, mp_setup, mp_teardown),
+		cmocka_unit_test_setup_teardown(test_sixty_four_sessions, mp_setup, mp_teardown),
 	};
 	return cmocka_run_group_tests_name("mp_lifecycle", tests, NULL, NULL);
 }
