@@ -340,10 +340,12 @@ static void sx_request(struct sx_control *c, uint32_t slot, const struct shmex_c
 				       : sx_grant(c, q->uid, q->user, q->roles);
 		sx_send_reply(c, slot, q->h.ref, rc, 0, rc ? shmex_strerror(rc) : NULL);
 		if (rc == 0)
-			sx_log("grant: uid %u may act for user %d as %s%s", q->uid,
-			       q->user == UINT32_MAX ? -1 : (int)q->user,
-			       (q->roles & SHMEX_ROLE_TRADER) ? "trader " : "",
-			       (q->roles & SHMEX_ROLE_ADMIN) ? "admin" : "");
+			sx_log("grant: uid %u may act for %s %u as %s", q->uid,
+			       q->user == UINT32_MAX ? "every user, e.g." : "user",
+			       q->user == UINT32_MAX ? 1 : q->user,
+			       q->roles == (SHMEX_ROLE_TRADER | SHMEX_ROLE_ADMIN) ? "trader and admin"
+			       : q->roles == SHMEX_ROLE_ADMIN			   ? "admin"
+										   : "trader");
 		return;
 	}
 	static _Thread_local struct sx_ctl_in in;
