@@ -340,9 +340,12 @@ static void sx_request(struct sx_control *c, uint32_t slot, const struct shmex_c
 				       : sx_grant(c, q->uid, q->user, q->roles);
 		sx_send_reply(c, slot, q->h.ref, rc, 0, rc ? shmex_strerror(rc) : NULL);
 		if (rc == 0)
-			sx_log("grant: uid %u may act for %s %u as %s", q->uid,
-			       q->user == UINT32_MAX ? "every user, e.g." : "user",
-			       q->user == UINT32_MAX ? 1 : q->user,
+			char who[32];
+			if (q->user == UINT32_MAX)
+				snprintf(who, sizeof who, "every user");
+			else
+				snprintf(who, sizeof who, "user %u", q->user);
+			sx_log("grant: uid %u may act for %s as %s", q->uid, who,
 			       q->roles == (SHMEX_ROLE_TRADER | SHMEX_ROLE_ADMIN) ? "trader and admin"
 			       : q->roles == SHMEX_ROLE_ADMIN			   ? "admin"
 										   : "trader");
