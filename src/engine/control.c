@@ -339,7 +339,7 @@ static void sx_request(struct sx_control *c, uint32_t slot, const struct shmex_c
 				       ? SHMEX_E_INVAL
 				       : sx_grant(c, q->uid, q->user, q->roles);
 		sx_send_reply(c, slot, q->h.ref, rc, 0, rc ? shmex_strerror(rc) : NULL);
-		if (rc == 0)
+		if (rc == 0) {
 			char who[32];
 			if (q->user == UINT32_MAX)
 				snprintf(who, sizeof who, "every user");
@@ -349,6 +349,7 @@ static void sx_request(struct sx_control *c, uint32_t slot, const struct shmex_c
 			       q->roles == (SHMEX_ROLE_TRADER | SHMEX_ROLE_ADMIN) ? "trader and admin"
 			       : q->roles == SHMEX_ROLE_ADMIN			   ? "admin"
 										   : "trader");
+		}
 		return;
 	}
 	static _Thread_local struct sx_ctl_in in;
