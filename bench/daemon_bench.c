@@ -263,6 +263,50 @@ int bd_market_setup(struct shmex_client *c, uint32_t nusers, int64_t funds, stru
 	return 0;
 }
 
+int bd_warm(struct shmex_client *c, uint32_t user, uint32_t symbol, uint64_t n,
+	    uint64_t *next_cid)
+{
+	static struct shmex_report rep[512];
+	const uint64_t total = 2 * n;
+	uint64_t sent = 0, done = 0;
+	while (done < total) {
+		while (sent < total && sent - done < 256) {
+			int rc;
+			if (sent % 2 == 0) {
+				struct shmex_order_request q = {
+					.client_id = *next_cid, .user = user, .symbol = symbol,
+					.price = 1, .qty = 1, .side = SHMEX_BUY, .type = SHMEX_LIMIT,
+					.tif = SHMEX_GTC, .flags = SHMEX_OF_POST_ONLY,
+				};
+				rc = shmex_client_submit(c, &q, NULL);
+			} else {
+				rc = shmex_client_cancel_client_id(c, user, *next_cid, NULL);
+			}
+			if (rc == SHMEX_E_FULL)
+				break;
+			if (rc != 0) {
+				fprintf(stderr, "bench: warm-up: %s\n", shmex_strerror(rc));
+				return rc;
+			}
+			if (sent % 2 == 1)
+				(*next_cid)++;
+			sent++;
+		}
+		int got = shmex_client_wait(c, rep, 512, 1000000000);
+		if (got < 0) {
+			fprintf(stderr, "bench: warm-up: %s\n", shmex_strerror(got));
+			return got;
+		}
+		if (got == 0) {
+			fprintf(stderr, "bench: warm-up: no answer in 1 s\n");
+			return SHMEX_E_PROTOCOL;
+		}
+		for (int i = 0; i < got; i++)
+			done += (rep[i].flags & SHMEX_RPTF_DONE) != 0;
+	}
+	return 0;
+}
+
 /* ---- JSON -------------------------------------------------------------- */
 
 void bd_json_string(FILE *f, const char *s)

@@ -67,6 +67,19 @@ int bd_market_setup(struct shmex_client *c, uint32_t nusers, int64_t funds, stru
 int bd_connect(const char *sock, const char *name, uint32_t response_slots,
 	       struct shmex_client **out);
 
+/**
+ * Warms a fresh daemon: @p n post-only buys of 1 lot at price 1 on
+ * @p symbol for @p user, each cancelled by client id, pipelined (256 in
+ * flight) as fast as the engine takes them. The exchange's client-id index
+ * and the daemon's order-owner index are allocated untouched and hashed at
+ * random, so until most of their pages have been touched nearly every new
+ * order takes a page fault (docs/BENCHMARKS.md, "Daemon (issue 8)"); this
+ * touches them first. Client ids come from *next_cid.
+ * @return 0, or a negative code with a reason on stderr.
+ */
+int bd_warm(struct shmex_client *c, uint32_t user, uint32_t symbol, uint64_t n,
+	    uint64_t *next_cid);
+
 /* ---- JSON -------------------------------------------------------------- */
 
 /** @p s as a JSON string, quotes included. */

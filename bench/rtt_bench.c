@@ -25,8 +25,8 @@
  *
  * Usage: shmex-bench-rtt (--daemon SHMEXD | --connect SOCKET) [--mode M[,M]]
  *        [--rate N[/s]] [--count N] [--warmup N] [--cpus CLIENT,ENGINE]
- *        [--wait spin|yield|block] [--floor] [--floor-trips N]
- *        [--extra-symbols N] [--json FILE]
+ *        [--wait spin|yield|block] [--max-orders N] [--floor] [--floor-trips N]
+ *        [--extra-symbols N] [--warm-orders N] [--json FILE]
  */
 #define _GNU_SOURCE 1
 #include <errno.h>
@@ -53,7 +53,7 @@ static const char *const mode_name[] = { "ack", "fill", "ping" };
 
 struct opts {
 	const char *shmexd, *sock, *json, *wait;
-	uint64_t rate, count, warmup, floor_trips, extra_symbols;
+	uint64_t rate, count, warmup, floor_trips, extra_symbols, warm_orders, max_orders;
 	int cpu_client, cpu_engine, floor;
 	int modes[3], nmodes;
 };
@@ -428,11 +428,12 @@ static int write_json(const struct opts *o, int argc, char **argv, const struct 
 	fprintf(j, ", \"date\": \"%s\", ", date);
 	bd_json_machine(j, mach);
 	fprintf(j, "\"cpus\": {\"client\": %d, \"engine\": %d}, \"daemon\": {\"started\": %s, "
-		   "\"layout\": \"%s\", \"wait\": \"%s\", \"extra_symbols\": %" PRIu64 "}, "
+		   "\"layout\": \"%s\", \"wait\": \"%s\", \"extra_symbols\": %" PRIu64
+		   ", \"warm_orders\": %" PRIu64 ", \"max_orders\": %" PRIu64 "}, "
 		   "\"rate_per_s\": %" PRIu64
 		   ", \"count\": %" PRIu64 ", \"warmup\": %" PRIu64 ", \"results\": [",
 		o->cpu_client, o->cpu_engine, o->shmexd ? "true" : "false", layout, wait,
-		o->extra_symbols, o->rate,
+		o->extra_symbols, o->warm_orders, o->max_orders ? o->max_orders : 1048576, o->rate,
 		o->count, o->warmup);
 	int first = 1;
 	for (int i = 0; i < nres; i++)
@@ -458,8 +459,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: shmex-bench-rtt (--daemon SHMEXD | --connect SOCKET) [--mode ack,fill,ping]\n"
 		"         [--rate N[/s]] [--count N] [--warmup N] [--cpus CLIENT,ENGINE]\n"
-		"         [--wait spin|yield|block] [--floor] [--floor-trips N]\n"
-		"         [--extra-symbols N] [--json FILE]\n"
+		"         [--wait spin|yield|block] [--max-orders N] [--floor] [--floor-trips N]\n"
+		"         [--extra-symbols N] [--warm-orders N] [--json FILE]\n"
 		"  --daemon SHMEXD  start that shmexd (layout shared, the engine pinned to ENGINE)\n"
 		"  --connect SOCK   use a running shmexd (its uid needs the admin role)\n"
 		"  --mode           ack (default), fill, ping, or a comma-separated list\n"
@@ -468,8 +469,11 @@ static void usage(FILE *f)
 		"  --warmup         round trips before them, not counted (default 20000)\n"
 		"  --cpus           the client's CPU and the engine's (default 0,1)\n"
 		"  --wait           the started daemon's wait policy (default spin)\n"
+		"  --max-orders N   the started daemon's order records (default 1048576)\n"
 		"  --floor          run shmex-bench-ring on the same CPUs first, compare\n"
 		"  --extra-symbols N  add N idle symbols first (the engine's cost per symbol)\n"
+		"  --warm-orders N  place and cancel N orders first, untimed (default 300000;\n"
+		"                   0: a cold daemon, whose indexes fault pages in)\n"
 		"  --json FILE      everything, with the full histograms\n");
 }
 
@@ -493,7 +497,7 @@ static int parse_modes(const char *s, struct opts *o)
 int main(int argc, char **argv)
 {
 	struct opts o = { .rate = 20000, .count = 200000, .warmup = 20000, .cpu_client = 0,
-			  .cpu_engine = 1, .wait = "spin", .floor_trips = 1000000,
+			  .cpu_engine = 1, .wait = "spin", .floor_trips = 1000000, .warm_orders = 300000,
 			  .modes = { M_ACK }, .nmodes = 1 };
 	for (int i = 1; i < argc;) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -514,6 +518,10 @@ int main(int argc, char **argv)
 			o.warmup = strtoull(v, NULL, 10);
 		else if (!strcmp(a, "--floor-trips") && v)
 			o.floor_trips = strtoull(v, NULL, 10);
+		else if (!strcmp(a, "--max-orders") && v)
+			o.max_orders = strtoull(v, NULL, 10);
+		else if (!strcmp(a, "--warm-orders") && v)
+			o.warm_orders = strtoull(v, NULL, 10);
 		else if (!strcmp(a, "--extra-symbols") && v)
 			o.extra_symbols = strtoull(v, NULL, 10);
 		else if (!strcmp(a, "--cpus") && v &&
@@ -555,7 +563,7 @@ int main(int argc, char **argv)
 	const char *sock = o.sock;
 	if (o.shmexd) {
 		struct bd_daemon_opts dopt = { .layout = "shared", .wait = o.wait, .cpus = cpus,
-					       .gateways = 1 };
+					       .gateways = 1, .max_orders = (uint32_t)o.max_orders };
 		if (bd_daemon_start(o.shmexd, &dopt, &d) != 0)
 			return 1;
 		sock = d.sock;
@@ -566,6 +574,8 @@ int main(int argc, char **argv)
 	int rc = bd_connect(sock, "bench-rtt-admin", 0, &admin);
 	if (rc == 0)
 		rc = bd_market_setup(admin, 2, FUNDS, &m);
+	if (rc == 0 && o.warm_orders)
+		rc = bd_warm(admin, m.users[0], m.symbol, o.warm_orders, &next_client_id);
 	/* Idle symbols: what the engine's duty cycle pays per symbol. */
 	for (uint64_t k = 0; rc == 0 && k < o.extra_symbols; k++) {
 		struct bd_market idle;
@@ -584,7 +594,8 @@ int main(int argc, char **argv)
 	       o.shmexd ? "started" : sock, wait, o.cpu_engine, o.cpu_client,
 	       pinned >= 0 ? "pinned" : "not pinned");
 	printf("rate    : %" PRIu64 " requests/s, %" PRIu64 " measured + %" PRIu64
-	       " warm-up round trips per histogram\n", o.rate, o.count, o.warmup);
+	       " warm-up round trips per histogram; %" PRIu64 " orders placed and cancelled "
+	       "first\n", o.rate, o.count, o.warmup, o.warm_orders);
 	if (fl.ok)
 		printf("floor   : shmex-bench-ring (closed loop, %" PRIu64 " trips): p50 %" PRIu64
 		       " ns, p99 %" PRIu64 " ns, p99.9 %" PRIu64 " ns, p99.99 %" PRIu64

@@ -26,7 +26,8 @@
  * Usage: shmex-bench-tput (--daemon SHMEXD | --connect SOCKET)
  *        [--layout shared|dedicated|both|none] [--sessions N] [--orders N]
  *        [--gateways N] [--wait spin|yield|block] [--cpus LIST]
- *        [--client-cpus LIST] [--window N] [--seed S] [--json FILE]
+ *        [--client-cpus LIST] [--window N] [--max-orders N] [--seed S]
+ *        [--json FILE]
  */
 #define _GNU_SOURCE 1
 #include <errno.h>
@@ -64,7 +65,7 @@ struct op {
 
 struct opts {
 	const char *shmexd, *sock, *json, *wait, *cpus, *client_cpus, *layout;
-	uint32_t sessions, gateways, window;
+	uint32_t sessions, gateways, window, max_orders;
 	uint64_t orders, seed;
 };
 
@@ -168,10 +169,11 @@ static double run_book(struct op *const *flows, uint32_t sessions, uint64_t n)
 
 /* ns per order of the flows through the exchange core, as the daemon's
  * matcher calls it (a cancel by client id is a find, then a cancel). */
-static double run_exchange(struct op *const *flows, uint32_t sessions, uint64_t n)
+static double run_exchange(struct op *const *flows, uint32_t sessions, uint64_t n,
+			   uint32_t max_orders)
 {
 	struct shmex_exchange_config c = { .max_assets = 4, .max_symbols = 2, .max_users = 64,
-					   .max_orders = 1u << 20, .report_sink = drop_report };
+					   .max_orders = max_orders, .report_sink = drop_report };
 	struct shmex_exchange *ex;
 	if (shmex_exchange_create(&c, &ex) != 0)
 		return -1;
@@ -294,9 +296,9 @@ static void *sender_main(void *arg)
 		take(w, rep, got);
 	}
 	w->t_end = bb_tick_end();
-	/* Fills of its resting orders may still come: drain for 50 ms, so
+	/* Fills of its resting orders may still come: drain for 20 ms, so
 	 * the daemon never finds this session's ring full before it closes. */
-	for (int i = 0; i < 50; i++)
+	for (int i = 0; i < 20; i++)
 		if (shmex_client_wait(w->c, rep, 512, 1000000) < 0)
 			break;
 	return NULL;
@@ -341,7 +343,7 @@ static int run_daemon(const struct opts *o, const char *layout, struct op *const
 	if (o->shmexd) {
 		struct bd_daemon_opts dopt = { .layout = layout, .wait = res->wait,
 					       .cpus = res->cpus, .gateways = res->gateways,
-					       .max_orders = 1u << 20 };
+					       .max_orders = o->max_orders };
 		if (bd_daemon_start(o->shmexd, &dopt, &d) != 0)
 			return -1;
 		sock = d.sock;
@@ -423,7 +425,8 @@ static void usage(FILE *f)
 		"usage: shmex-bench-tput (--daemon SHMEXD | --connect SOCKET)\n"
 		"         [--layout shared|dedicated|both|none] [--sessions N] [--orders N]\n"
 		"         [--gateways N] [--wait spin|yield|block] [--cpus LIST]\n"
-		"         [--client-cpus LIST] [--window N] [--seed S] [--json FILE]\n"
+		"         [--client-cpus LIST] [--window N] [--max-orders N] [--seed S]\n"
+		"         [--json FILE]\n"
 		"  --layout    daemons to start (default both; none: in process only; with\n"
 		"              --connect: the running one)\n"
 		"  --sessions  sessions, one sender thread each (default 2)\n"
@@ -433,6 +436,8 @@ static void usage(FILE *f)
 		"  --cpus      the started daemons' pin list (default 1 shared, 0,1 dedicated)\n"
 		"  --client-cpus  the senders' CPUs, in turn (default 0 shared, none dedicated)\n"
 		"  --window    requests in flight per session (default 256)\n"
+		"  --max-orders  order records, of the started daemons and the in-process\n"
+		"              exchange (default 1048576)\n"
 		"  --json FILE every figure, the machine and the command\n");
 }
 
@@ -449,9 +454,10 @@ static void write_json(const struct opts *o, int argc, char **argv, const struct
 	fprintf(j, ", ");
 	bd_json_machine(j, mach);
 	fprintf(j, "\"sessions\": %u, \"orders_per_session\": %" PRIu64 ", \"window\": %u, "
+		   "\"max_orders\": %u, "
 		   "\"in_process\": {\"book_ns_per_order\": %.1f, \"exchange_ns_per_order\": %.1f}, "
 		   "\"daemon\": [",
-		o->sessions, o->orders, o->window, book_ns, ex_ns);
+		o->sessions, o->orders, o->window, o->max_orders, book_ns, ex_ns);
 	for (int i = 0; i < nres; i++)
 		fprintf(j, "%s{\"layout\": \"%s\", \"gateways\": %u, \"wait\": \"%s\", \"cpus\": \"%s\", "
 			   "\"client_cpus\": \"%s\", \"orders\": %" PRIu64 ", \"seconds\": %.4f, "
@@ -470,7 +476,7 @@ static void write_json(const struct opts *o, int argc, char **argv, const struct
 int main(int argc, char **argv)
 {
 	struct opts o = { .sessions = 2, .gateways = 2, .window = 256, .orders = 1000000,
-			  .seed = 1, .layout = "both" };
+			  .seed = 1, .layout = "both", .max_orders = 1u << 20 };
 	for (int i = 1; i < argc; i += 2) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!strcmp(a, "--help")) {
@@ -499,6 +505,8 @@ int main(int argc, char **argv)
 			o.sessions = (uint32_t)strtoul(v, NULL, 10);
 		else if (!strcmp(a, "--gateways"))
 			o.gateways = (uint32_t)strtoul(v, NULL, 10);
+		else if (!strcmp(a, "--max-orders"))
+			o.max_orders = (uint32_t)strtoul(v, NULL, 10);
 		else if (!strcmp(a, "--window"))
 			o.window = (uint32_t)strtoul(v, NULL, 10);
 		else if (!strcmp(a, "--orders"))
@@ -511,7 +519,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (!o.shmexd == !o.sock || o.sessions == 0 || o.sessions > MAX_SESSIONS ||
-	    o.orders == 0 || o.window == 0 || o.gateways == 0 ||
+	    o.orders == 0 || o.window == 0 || o.gateways == 0 || o.max_orders < 2 ||
 	    (strcmp(o.layout, "shared") && strcmp(o.layout, "dedicated") && strcmp(o.layout, "both") &&
 	     strcmp(o.layout, "none"))) {
 		usage(stderr);
@@ -531,7 +539,7 @@ int main(int argc, char **argv)
 	printf("machine : %s (%s), %ld CPUs, %s, load %.2f\n", mach.model, mach.signature,
 	       mach.cpus, mach.kernel, mach.load[0]);
 	const double book_ns = run_book(flows, o.sessions, o.orders);
-	const double ex_ns = run_exchange(flows, o.sessions, o.orders);
+	const double ex_ns = run_exchange(flows, o.sessions, o.orders, o.max_orders);
 	if (book_ns < 0 || ex_ns < 0) {
 		fprintf(stderr, "shmex-bench-tput: the in-process runs failed\n");
 		return 1;
