@@ -304,6 +304,10 @@ uint32_t shmex_book_cancel_owner(struct shmex_book *book, uint64_t owner);
  */
 uint32_t shmex_book_advance(struct shmex_book *book, int64_t now);
 
+/** The earliest expire_at of the book's live GTD orders, INT64_MAX if it
+ *  has none (O(1)). */
+int64_t shmex_book_next_expiry(const struct shmex_book *book);
+
 /**
  * Prefetch hint for a command that will soon name order @p id (a cancel,
  * reduce or amend, or a new order's duplicate check). It never changes the

@@ -1092,6 +1092,11 @@ uint32_t shmex_book_advance(struct shmex_book *b, int64_t now)
 	return n;
 }
 
+int64_t shmex_book_next_expiry(const struct shmex_book *b)
+{
+	return b->expiry.n ? b->expiry.e[0].key : INT64_MAX;
+}
+
 /* ---- batches ----------------------------------------------------------- */
 
 /* The hint of @c for stage @stage (book_hint.h): the order a command names,

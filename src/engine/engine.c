@@ -291,6 +291,7 @@ int sx_engine_start(struct sx_engine *e, char *err, size_t cap)
 		t = sx_thread_add(e, "engine", &e->bells[0], 1);
 		sx_thread_agent(t, sx_gateway_work, e->gateways[0]);
 		sx_thread_agent(t, sx_matcher_work, e->matcher);
+		sx_thread_agent(t, sx_gateway_flush, e->gateways[0]);
 	} else {
 		for (uint32_t g = 0; g < e->cfg.gateways; g++) {
 			t = sx_thread_add(e, "gateway", &e->bells[g], 1);

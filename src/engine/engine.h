@@ -181,6 +181,10 @@ int sx_gateway_create(struct sx_engine *e, uint32_t index, struct sx_gateway **o
 void sx_gateway_destroy(struct sx_gateway *g);
 /** One duty cycle: @return how much work it did (0: idle). */
 int sx_gateway_work(void *g);
+/** The shared layout's last step of a cycle: writes the reports the
+ *  matcher just made into the sessions' rings (so they leave in the same
+ *  cycle, not the next) and rings the sleeping clients. */
+int sx_gateway_flush(void *g);
 /** Drains the matcher's out ring only (the shared layout calls this when
  *  the matcher finds that ring full, in the same thread). */
 int sx_gateway_drain_out(struct sx_gateway *g);

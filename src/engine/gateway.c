@@ -284,6 +284,19 @@ static int sx_read_session(struct sx_gateway *g, uint16_t slot)
 	return (int)done;
 }
 
+/* Rings the bell of each session that got reports this cycle and sleeps
+ * (at most once per cycle per session). */
+static void sx_ring_clients(struct sx_gateway *g)
+{
+	for (uint32_t i = 0; i < g->nlist; i++) {
+		struct sx_gw_session *s = &g->s[g->list[i]];
+		if (s->dirty) {
+			s->dirty = 0;
+			sx_bell_ring(s->bell);
+		}
+	}
+}
+
 int sx_gateway_work(void *arg)
 {
 	struct sx_gateway *g = arg;
@@ -320,13 +333,15 @@ int sx_gateway_work(void *arg)
 		sx_note(g, UINT32_MAX, 2, SX_END_SHUTDOWN);
 		work++;
 	}
-	for (uint32_t i = 0; i < g->nlist; i++) {
-		struct sx_gw_session *s = &g->s[g->list[i]];
-		if (s->dirty) {
-			s->dirty = 0;
-			sx_bell_ring(s->bell);
-		}
-	}
+	sx_ring_clients(g);
+	return work;
+}
+
+int sx_gateway_flush(void *arg)
+{
+	struct sx_gateway *g = arg;
+	const int work = sx_gateway_drain_out(g);
+	sx_ring_clients(g);
 	return work;
 }
 

@@ -42,6 +42,7 @@ int shmex_exchange_create(const struct shmex_exchange_config *cfg, struct shmex_
 	ex->clid_shift = (uint32_t)(64 - __builtin_ctzll((uint64_t)ex->clid_mask + 1));
 	ex->next_order_id = 1;
 	ex->now = cfg->start_time;
+	ex->next_expiry = INT64_MAX;
 	if (cfg->ledger_capacity > (1u << 30) || cfg->report_capacity > (1u << 30)) {
 		free(ex);
 		return SHMEX_E_INVAL;
@@ -56,7 +57,11 @@ int shmex_exchange_create(const struct shmex_exchange_config *cfg, struct shmex_
 	ex->orders = aligned_alloc(SX_CACHE_LINE, (size_t)n_orders * sizeof *ex->orders);
 	if (ex->orders)
 		memset(ex->orders, 0, (size_t)n_orders * sizeof *ex->orders);
-	ex->clids = calloc((size_t)ex->clid_mask + 1, sizeof *ex->clids);
+	/* Written now, not calloc'ed: a fresh zero page would fault on the
+	 * order path the first time a client id hashes there. */
+	ex->clids = malloc(((size_t)ex->clid_mask + 1) * sizeof *ex->clids);
+	if (ex->clids)
+		memset(ex->clids, 0, ((size_t)ex->clid_mask + 1) * sizeof *ex->clids);
 	ex->ledger = ex->ledger_cap ? aligned_alloc(SX_CACHE_LINE, ex->ledger_cap * sizeof *ex->ledger)
 				    : NULL;
 	ex->reports = ex->report_cap ? aligned_alloc(SX_CACHE_LINE,
@@ -520,6 +525,8 @@ int shmex_exchange_submit(struct shmex_exchange *ex, const struct shmex_order_re
 	 * end of the remainder and any stops it triggered, through the sink.
 	 * Its first event, ACCEPTED or REJECTED, takes the next number. */
 	const uint64_t first = ex->seq + 1;
+	if (req->tif == SHMEX_GTD && req->expire_at < ex->next_expiry)
+		ex->next_expiry = req->expire_at;
 	int rc = shmex_book_submit(s->book, &plan.bo);
 	if (SX_UNLIKELY(rc != 0)) {
 		sx_ack(ack, o->id, first, o->reason, SHMEX_OS_REJECTED);
@@ -649,8 +656,16 @@ uint32_t shmex_exchange_advance(struct shmex_exchange *ex, int64_t now)
 	if (now <= ex->now)
 		return 0;
 	ex->now = now;
-	for (uint32_t sid = 1; sid <= ex->n_symbols; sid++)
+	if (now < ex->next_expiry)
+		return 0; /* nothing can expire yet: the books need not be visited */
+	int64_t next = INT64_MAX;
+	for (uint32_t sid = 1; sid <= ex->n_symbols; sid++) {
 		n += shmex_book_advance(ex->symbols[sid].book, now);
+		const int64_t t = shmex_book_next_expiry(ex->symbols[sid].book);
+		if (t < next)
+			next = t;
+	}
+	ex->next_expiry = next;
 	return n;
 }
 

@@ -165,6 +165,12 @@ struct shmex_exchange {
 	uint64_t cur_seq;      /* the event being applied */
 	uint64_t next_trade_id;
 	int64_t now;
+	/* No GTD order of any book expires before this (INT64_MAX: none), so
+	 * shmex_exchange_advance() visits the books only when one may: lowered
+	 * when a GTD order is submitted, recomputed after each visit. A book's
+	 * own clock may then lag the exchange's; it only expires orders (the
+	 * exchange checks a new GTD order against its own clock first). */
+	int64_t next_expiry;
 
 	/* Rings: capacities are powers of two (0: none). */
 	struct shmex_ledger_entry *ledger;

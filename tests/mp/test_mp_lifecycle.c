@@ -169,12 +169,12 @@ static void test_sixty_four_sessions(void **state)
 	assert_int_equal(mp_daemon_start(&g_d, g_ini), 0);
 	static struct mp_holder h[N];
 	pid_t pid[N];
+	mp_parent_only(stop.wr); /* children must not hold the stop pipe open */
 	for (uint32_t i = 0; i < N; i++) {
 		h[i] = (struct mp_holder){ g_d.sock, g_ready.wr, stop.rd, i };
 		pid[i] = mp_spawn(mp_holder_main, &h[i]);
 		assert_true(pid[i] > 0);
 	}
-	mp_parent_only(stop.wr);
 	for (uint32_t i = 0; i < N; i++)
 		if (mp_pipe_read_byte(g_ready.rd, 20 * MP_SEC) != 1) {
 			for (uint32_t k = 0; k < N; k++)

@@ -1275,6 +1275,54 @@ static void test_gtd_expiry_releases(void **state)
 	fx_free(f);
 }
 
+/* The exchange visits the books only when a GTD order may expire (its
+ * earliest expiry), yet every order still expires exactly when the clock
+ * reaches it, in order, whatever came between: clock moves that skipped
+ * the books, a new GTD order earlier than every other, an expired one
+ * refused at entry against the exchange's clock. */
+static void test_gtd_expiry_exact_with_skips(void **state)
+{
+	(void)state;
+	struct fx *f = fx_coarse(0, 0);
+	uint32_t b = f->u[1];
+	deposit(f, b, USD, 100000);
+	const int64_t t = shmex_exchange_now(f->ex);
+	struct shmex_order_request r = req(b, f->sym, SHMEX_BUY, SHMEX_LIMIT, SHMEX_GTD, 100, 1);
+	r.expire_at = t + 5000;
+	uint64_t late = submit_ok(f, &r);
+	/* Many moves with nothing due: no expiry. */
+	for (int64_t k = 1; k < 50; k++)
+		assert_int_equal(shmex_exchange_advance(f->ex, t + k * 10), 0);
+	/* An order due sooner than the first, entered after those moves. */
+	r.expire_at = t + 1000;
+	r.client_id += 1;
+	uint64_t soon = submit_ok(f, &r);
+	/* Due at a time the clock already passed: refused, the exchange's clock
+	 * being the one that counts (the book's may lag). */
+	r.expire_at = t + 400;
+	r.client_id += 1;
+	submit_rejected(f, &r, SHMEX_E_EXPIRED, SHMEX_R_EXPIRED);
+	assert_int_equal(shmex_exchange_advance(f->ex, t + 999), 0);
+	assert_int_equal(order(f, soon).status, SHMEX_OS_NEW);
+	assert_int_equal(shmex_exchange_advance(f->ex, t + 1000), 1);
+	assert_int_equal(order(f, soon).status, SHMEX_OS_EXPIRED);
+	assert_int_equal(order(f, late).status, SHMEX_OS_NEW);
+	assert_int_equal(shmex_exchange_advance(f->ex, t + 4999), 0);
+	assert_int_equal(shmex_exchange_advance(f->ex, t + 6000), 1);
+	assert_int_equal(order(f, late).status, SHMEX_OS_EXPIRED);
+	assert_int_equal(order(f, late).updated, t + 6000);
+	/* Nothing left: later moves expire nothing, and a new GTD order is
+	 * still seen. */
+	assert_int_equal(shmex_exchange_advance(f->ex, t + 7000), 0);
+	r.expire_at = t + 8000;
+	r.client_id += 1;
+	uint64_t again = submit_ok(f, &r);
+	assert_int_equal(shmex_exchange_advance(f->ex, t + 8000), 1);
+	assert_int_equal(order(f, again).status, SHMEX_OS_EXPIRED);
+	check_ok(f);
+	fx_free(f);
+}
+
 static void test_stop_reserves_at_entry(void **state)
 {
 	(void)state;
@@ -2251,6 +2299,7 @@ int main(void)
 		cmocka_unit_test(test_halt),
 		cmocka_unit_test(test_mass_cancel),
 		cmocka_unit_test(test_gtd_expiry_releases),
+		cmocka_unit_test(test_gtd_expiry_exact_with_skips),
 		cmocka_unit_test(test_stop_reserves_at_entry),
 		cmocka_unit_test(test_ended_stop_not_parked),
 		cmocka_unit_test(test_iceberg),
