@@ -388,6 +388,14 @@ int shmex_exchange_symbol(const struct shmex_exchange *ex, uint32_t symbol,
 int shmex_exchange_asset(const struct shmex_exchange *ex, uint32_t asset,
 			 struct shmex_asset_params *out);
 
+/**
+ * The number of order records (max_orders rounded up to a power of two).
+ * Engine order ids are handed out so that two orders live at the same time
+ * never have the same id modulo this number: a caller may keep per-order
+ * data in an array indexed by id & (capacity - 1).
+ */
+uint32_t shmex_exchange_order_capacity(const struct shmex_exchange *ex);
+
 /** How many assets, symbols and users are registered (ids 1..n; any
  *  pointer may be NULL). */
 void shmex_exchange_counts(const struct shmex_exchange *ex, uint32_t *assets, uint32_t *symbols,

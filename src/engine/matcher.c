@@ -449,10 +449,15 @@ int sx_matcher_create(struct sx_engine *e, struct sx_matcher **out)
 		xc.ledger_sink = sx_on_ledger;
 		xc.ledger_ctx = m;
 	}
-	m->owners = sx_owners_create(xc.max_orders ? xc.max_orders : 1024, e->cfg.max_sessions);
-	int rc = (!m->cmd || !m->out || !m->out_dirty || !m->session_gw || !m->owners)
+	int rc = (!m->cmd || !m->out || !m->out_dirty || !m->session_gw)
 			 ? SHMEX_E_NOMEM
 			 : shmex_exchange_create(&xc, &m->ex);
+	if (rc == 0) {
+		m->owners = sx_owners_create(shmex_exchange_order_capacity(m->ex),
+					     e->cfg.max_sessions);
+		if (!m->owners)
+			rc = SHMEX_E_NOMEM;
+	}
 	for (uint32_t g = 0; rc == 0 && g < m->ngw; g++)
 		if (shmex_ring_attach(&m->cmd[g], e->cmd_mem[g], SX_CMD_SLOTS, SX_CMD_SLOT) != 0 ||
 		    shmex_ring_attach(&m->out[g], e->out_mem[g], SX_OUT_SLOTS, SX_OUT_SLOT) != 0)

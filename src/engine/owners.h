@@ -4,7 +4,8 @@
  *        (so a maker's fill, an expiry or a trigger reaches the right
  *        response ring), with each session's orders on a list (so a session
  *        that ends with cancel-on-disconnect cancels exactly its orders).
- *        Fixed capacity, allocated once; no allocation after creation.
+ *        A direct array by id (owners.c says why that is enough); no
+ *        allocation after creation.
  */
 #ifndef SX_ENGINE_OWNERS_H
 #define SX_ENGINE_OWNERS_H
@@ -13,11 +14,16 @@
 
 struct sx_owners;
 
-/** Room for @p max_orders live orders and @p max_sessions sessions. */
-struct sx_owners *sx_owners_create(uint32_t max_orders, uint32_t max_sessions);
+/** A map for ids whose live ones are distinct modulo @p capacity (a power
+ *  of two: the exchange's shmex_exchange_order_capacity()), and
+ *  @p max_sessions sessions. NULL if @p capacity is not a power of two or
+ *  memory is short. */
+struct sx_owners *sx_owners_create(uint32_t capacity, uint32_t max_sessions);
 void sx_owners_destroy(struct sx_owners *o);
 
-/** Records that @p order_id belongs to @p session. @return 0 or SHMEX_E_FULL. */
+/** Records that @p order_id (not 0) belongs to @p session; an entry of an
+ *  earlier id of the same slot is dropped. @return 0, SHMEX_E_DUPLICATE or
+ *  SHMEX_E_INVAL. */
 int sx_owners_add(struct sx_owners *o, uint64_t order_id, uint16_t session);
 
 /** The session of @p order_id, or SX_NO_SESSION (0xffff). */

@@ -239,3 +239,8 @@ void shmex_exchange_counts(const struct shmex_exchange *ex, uint32_t *assets, ui
 	if (users)
 		*users = ex->n_users;
 }
+
+uint32_t shmex_exchange_order_capacity(const struct shmex_exchange *ex)
+{
+	return ex->order_mask + 1;
+}

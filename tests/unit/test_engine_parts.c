@@ -166,61 +166,82 @@ static void test_decode_other_types(void **state)
 	assert_int_equal(sx_request_decode(&r, &c), SHMEX_R_BAD_REQUEST);
 }
 
-/* Random adds, removes and session takes against a plain array model. */
+/* Random adds, removes and session takes against a plain model, with ids
+ * as the exchange hands them out (live ones distinct modulo the capacity;
+ * a slot's id changes only once its order ended). */
 static void test_owners_model(void **state)
 {
 	(void)state;
-	enum { CAP = 512, SESSIONS = 8, IDS = 4096 };
+	enum { CAP = 512, SESSIONS = 8 };
+	assert_null(sx_owners_create(500, SESSIONS)); /* not a power of two */
 	struct sx_owners *o = sx_owners_create(CAP, SESSIONS);
 	assert_non_null(o);
-	static uint16_t model[IDS]; /* session + 1, 0: absent */
+	static uint64_t id_of[CAP];   /* the id last given to each slot */
+	static uint16_t model[CAP];   /* session + 1 of the live order there, 0: none */
+	memset(id_of, 0, sizeof id_of);
 	memset(model, 0, sizeof model);
 	uint32_t live = 0;
 	uint64_t x = 12345;
 	for (int step = 0; step < 200000; step++) {
 		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
-		const uint64_t id = (x >> 33) % IDS;
+		const uint32_t slot = (uint32_t)((x >> 33) % CAP);
 		const uint16_t s = (uint16_t)((x >> 20) % SESSIONS);
 		const int op = (int)((x >> 10) % 100);
 		if (op < 55) {
-			const int rc = sx_owners_add(o, id * 7919 + 1, s);
-			if (model[id])
-				assert_int_equal(rc, SHMEX_E_DUPLICATE);
-			else if (live == CAP)
-				assert_int_equal(rc, SHMEX_E_FULL);
-			else {
-				assert_int_equal(rc, 0);
-				model[id] = (uint16_t)(s + 1);
+			if (model[slot]) {
+				/* the same id again is refused */
+				assert_int_equal(sx_owners_add(o, id_of[slot], s), SHMEX_E_DUPLICATE);
+			} else {
+				id_of[slot] = id_of[slot] ? id_of[slot] + CAP : slot + CAP; /* never 0 */
+				assert_int_equal(sx_owners_add(o, id_of[slot], s), 0);
+				model[slot] = (uint16_t)(s + 1);
 				live++;
 			}
 		} else if (op < 98) {
-			sx_owners_remove(o, id * 7919 + 1);
-			if (model[id]) {
-				model[id] = 0;
+			/* an id not given yet: no effect */
+			sx_owners_remove(o, (id_of[slot] ? id_of[slot] : slot) + CAP);
+			sx_owners_remove(o, id_of[slot]);
+			if (model[slot]) {
+				model[slot] = 0;
 				live--;
 			}
 		} else {
 			uint64_t got[CAP];
-			uint32_t n = sx_owners_take_session(o, s, got, CAP);
+			const uint32_t n = sx_owners_take_session(o, s, got, CAP);
 			uint32_t want = 0;
-			for (uint32_t i = 0; i < IDS; i++)
+			for (uint32_t i = 0; i < CAP; i++)
 				if (model[i] == s + 1) {
 					want++;
 					model[i] = 0;
 				}
 			assert_int_equal(n, want);
 			for (uint32_t i = 0; i < n; i++) {
-				assert_int_equal((got[i] - 1) % 7919, 0);
+				assert_int_equal(got[i], id_of[got[i] % CAP]);
 				assert_int_equal(sx_owners_find(o, got[i]), SX_NO_SESSION);
 			}
 			live -= n;
 		}
 		assert_int_equal(sx_owners_count(o), live);
 		if (step % 1000 == 0)
-			for (uint32_t i = 0; i < IDS; i++)
-				assert_int_equal(sx_owners_find(o, i * 7919 + 1),
+			for (uint32_t i = 0; i < CAP; i++) {
+				assert_int_equal(sx_owners_find(o, id_of[i]),
 						 model[i] ? (unsigned)(model[i] - 1) : SX_NO_SESSION);
+				if (id_of[i] > CAP) /* an older id of the slot is no one's */
+					assert_int_equal(sx_owners_find(o, id_of[i] - CAP), SX_NO_SESSION);
+			}
 	}
+	/* An entry left by an order that ended unseen gives way to the slot's
+	 * next id, and leaves its session's list. */
+	uint64_t got[CAP];
+	for (uint16_t s2 = 0; s2 < SESSIONS; s2++)
+		sx_owners_take_session(o, s2, got, CAP);
+	assert_int_equal(sx_owners_add(o, 7, 1), 0);
+	assert_int_equal(sx_owners_add(o, 7 + CAP, 2), 0);
+	assert_int_equal(sx_owners_find(o, 7), SX_NO_SESSION);
+	assert_int_equal(sx_owners_find(o, 7 + CAP), 2);
+	assert_int_equal(sx_owners_take_session(o, 1, got, CAP), 0);
+	assert_int_equal(sx_owners_take_session(o, 2, got, CAP), 1);
+	assert_int_equal(sx_owners_count(o), 0);
 	sx_owners_destroy(o);
 }
 
