@@ -46,6 +46,9 @@ enum sx_cmd_op {
 				   answers it in its place in the session's order */
 };
 
+/* SX_CMD_REJECT flags: the refused request was a new order (u.submit). */
+#define SX_REJECT_SUBMIT 1u
+
 /** A decoded, checked request (or a gateway's own command). Two lines. */
 struct sx_cmd {
 	uint8_t op;          /* enum sx_cmd_op */

@@ -235,11 +235,23 @@ static int sx_granted(struct sx_gateway *g, struct sx_gw_session *s, uint32_t us
 	return 1;
 }
 
+/* A refused request, answered in its place by the matcher: a new order's
+ * refusal carries what the exchange's would (side, price, quantity). */
 static void sx_refuse(struct sx_cmd *c, const struct shmex_request *r, int reason)
 {
 	memset(c, 0, sizeof *c);
 	c->op = SX_CMD_REJECT;
 	c->pad = (uint32_t)reason;
+	if (r->type == SHMEX_REQ_SUBMIT) {
+		c->flags = SX_REJECT_SUBMIT;
+		c->u.submit.user = r->user;
+		c->u.submit.symbol = r->symbol;
+		c->u.submit.client_id = r->client_id;
+		c->u.submit.side = r->side;
+		c->u.submit.price = r->price;
+		c->u.submit.qty = r->qty;
+		return;
+	}
 	c->u.target.user = r->user;
 	c->u.target.symbol = r->symbol;
 	c->u.target.order_id = r->order_id;
@@ -267,6 +279,12 @@ static int sx_read_session(struct sx_gateway *g, uint16_t slot)
 		int reason = sx_request_decode(&r, &c);
 		if (reason == SHMEX_R_NONE && c.op != SX_CMD_PING && !sx_granted(g, s, r.user))
 			reason = SHMEX_R_NO_GRANT;
+		/* Routing: a new order goes to its symbol's matcher (one today);
+		 * a symbol with no route is unknown (the reply the exchange would
+		 * give, without a trip to the matcher's work). */
+		if (reason == SHMEX_R_NONE && c.op == SX_CMD_SUBMIT &&
+		    sx_registry_matcher(g->e->reg, c.u.submit.symbol) == UINT32_MAX)
+			reason = SHMEX_R_UNKNOWN_SYMBOL;
 		if (reason != SHMEX_R_NONE) {
 			sx_refuse(&c, &r, reason);
 			__atomic_fetch_add(&s->shared->rejects, 1, __ATOMIC_RELAXED);

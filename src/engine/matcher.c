@@ -183,7 +183,7 @@ static void sx_reject(struct sx_matcher *m, const struct sx_cmd *c, uint16_t rea
 	memset(&rep, 0, sizeof rep);
 	rep.kind = SHMEX_RPT_REJECT;
 	rep.reason = reason;
-	if (c->op == SX_CMD_SUBMIT) {
+	if (c->op == SX_CMD_SUBMIT || (c->op == SX_CMD_REJECT && (c->flags & SX_REJECT_SUBMIT))) {
 		rep.user = c->u.submit.user;
 		rep.symbol = c->u.submit.symbol;
 		rep.client_id = c->u.submit.client_id;

@@ -329,6 +329,25 @@ static void mp_trade_sol_eth(uint32_t sol_eth)
 	assert_int_equal(b[MP_NASSETS].locked, 6 * 1000000);
 }
 
+/* Sends @p r on @p c and returns the report that answers it (DONE). */
+static struct shmex_report mp_one_answer(struct shmex_client *c, const struct shmex_order_request *r)
+{
+	uint64_t no = 0;
+	assert_int_equal(shmex_client_submit(c, r, &no), 0);
+	const int64_t until = mp_now_ns() + 5 * MP_SEC;
+	while (mp_now_ns() < until) {
+		struct shmex_report rep[8];
+		const int n = shmex_client_wait(c, rep, 8, 100 * MP_MS);
+		assert_true(n >= 0);
+		for (int i = 0; i < n; i++)
+			if ((rep[i].flags & SHMEX_RPTF_DONE) && rep[i].request_no == no)
+				return rep[i];
+	}
+	fail_msg("no answer to request %llu", (unsigned long long)no);
+	struct shmex_report none = { 0 };
+	return none;
+}
+
 static void test_symbol_added_live(void **state)
 {
 	(void)state;
@@ -371,8 +390,26 @@ static void test_symbol_added_live(void **state)
 	struct shmex_symbol_params sp = { .code = "SOL/USD", .base = sol, .quote = MP_USD,
 		.tick_size = 1, .lot_size = 1000000, .min_qty = 1, .max_qty = 100000,
 		.ref_price = 15000, .band_ppm = 100000, .maker_fee_ppm = -50, .taker_fee_ppm = 200 };
+	/* Before it exists, an order for it is refused at the gateway (no
+	 * route), carrying what it asked; once added, the same order rests:
+	 * the route is in place before the admin's answer. */
+	struct shmex_order_request early = { .client_id = 77001, .user = 3,
+		.symbol = MP_NSYMBOLS + 1, .side = SHMEX_SELL, .type = SHMEX_LIMIT,
+		.tif = SHMEX_GTC, .price = 15100, .qty = 2 };
+	struct shmex_report got = mp_one_answer(g_admin, &early);
+	assert_int_equal(got.kind, SHMEX_RPT_REJECT);
+	assert_int_equal(got.reason, SHMEX_R_UNKNOWN_SYMBOL);
+	assert_int_equal(got.symbol, MP_NSYMBOLS + 1);
+	assert_int_equal(got.side, SHMEX_SELL);
+	assert_int_equal(got.price, 15100);
+	assert_int_equal(got.qty, 2);
+	assert_int_equal(got.order_id, 0);
 	assert_int_equal(shmex_client_add_symbol(g_admin, &sp, &sol_usd), 0);
 	assert_int_equal(sol_usd, MP_NSYMBOLS + 1);
+	got = mp_one_answer(g_admin, &early);
+	assert_int_equal(got.kind, SHMEX_RPT_ORDER);
+	assert_int_equal(got.status, SHMEX_OS_NEW);
+	assert_int_equal(shmex_client_cancel(g_admin, 3, got.order_id, NULL), 0);
 	struct shmex_symbol_params se = sp;
 	snprintf(se.code, sizeof se.code, "SOL/ETH");
 	se.quote = MP_ETH;
