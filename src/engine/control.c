@@ -706,7 +706,7 @@ int sx_control_run(struct sx_engine *e, void (*ready)(void), char *err, size_t c
 				c.pfd_conn[n++] = i;
 			}
 		sx_rcu_offline();
-		int k = poll(c.pfd, n, 20);
+		int k = poll(c.pfd, n, 250); /* woken by its eventfd when needed */
 		sx_rcu_online();
 		if (k < 0 && errno != EINTR) {
 			rc = -errno;
