@@ -496,6 +496,24 @@ int shmex_exchange_submit(struct shmex_exchange *ex, const struct shmex_order_re
 			  struct shmex_order_ack *ack);
 
 /**
+ * Prefetch hint for a new order that will soon be submitted (the matcher
+ * issues it for the commands it already sees queued): stage 0 starts
+ * loading the user's record, its client-id slot and the book's price index
+ * slot; stage 1 the account the reservation moves and the level; stage 2
+ * the level's last order. It never changes anything (same contract as
+ * shmex_book_prefetch_level()); cheap when useless.
+ */
+void shmex_exchange_prefetch_submit(const struct shmex_exchange *ex,
+				    const struct shmex_order_request *r, int stage);
+
+/**
+ * Prefetch hint for a cancel or amend that will soon name @p order_id:
+ * stage 0 the order's record, stages 1 and 2 (which read the record stage
+ * 0 brought in) the book's index slot and order.
+ */
+void shmex_exchange_prefetch_order(const struct shmex_exchange *ex, uint64_t order_id, int stage);
+
+/**
  * Cancels a live order of @p user (allowed when halted); releases its funds.
  * @return 0, SHMEX_E_UNKNOWN_USER or SHMEX_E_UNKNOWN_ORDER (not live, or not
  *         the user's).

@@ -347,6 +347,16 @@ static void sx_run(struct sx_matcher *m, uint32_t g, const struct sx_cmd *c)
 	sx_ledger_mark(m);
 }
 
+/* Prefetch hint for a queued command (read in place: the ring is ours). */
+static void sx_hint(const struct sx_matcher *m, const void *slot, int stage)
+{
+	const struct sx_cmd *c = slot;
+	if (c->op == SX_CMD_SUBMIT)
+		shmex_exchange_prefetch_submit(m->ex, &c->u.submit, stage);
+	else if ((c->op == SX_CMD_CANCEL || c->op == SX_CMD_AMEND) && c->u.target.order_id)
+		shmex_exchange_prefetch_order(m->ex, c->u.target.order_id, stage);
+}
+
 int sx_matcher_work(void *arg)
 {
 	struct sx_matcher *m = arg;
@@ -373,6 +383,13 @@ int sx_matcher_work(void *arg)
 		if (n > SX_CMD_BATCH)
 			n = SX_CMD_BATCH;
 		for (int64_t i = 0; i < n; i++) {
+			/* The commands behind this one are already here: start
+			 * their memory loads (the exchange's and book's hints),
+			 * two stages at distances 2 and 1. */
+			if (i + 2 < n)
+				sx_hint(m, shmex_ring_peek(&m->cmd[g], (uint32_t)(i + 2)), 0);
+			if (i + 1 < n)
+				sx_hint(m, shmex_ring_peek(&m->cmd[g], (uint32_t)(i + 1)), 1);
 			struct sx_cmd c;
 			shmex_ring_read(&m->cmd[g], (uint32_t)i, &c, sizeof c);
 			sx_run(m, g, &c);

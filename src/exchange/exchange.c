@@ -536,6 +536,41 @@ int shmex_exchange_submit(struct shmex_exchange *ex, const struct shmex_order_re
 	return 0;
 }
 
+/* ---- prefetch hints ------------------------------------------------------ */
+
+void shmex_exchange_prefetch_submit(const struct shmex_exchange *ex,
+				    const struct shmex_order_request *r, int stage)
+{
+	if (r->symbol < 1 || r->symbol > ex->n_symbols || r->user < 1 || r->user > ex->n_users)
+		return;
+	const struct sx_symbol *s = &ex->symbols[r->symbol];
+	if (stage == 0) {
+		__builtin_prefetch(&ex->users[r->user]);
+		if (r->client_id != 0)
+			__builtin_prefetch(&ex->clids[sx_clid_home(ex, r->user, r->client_id)]);
+	} else if (stage == 1) {
+		/* the accounts the reservation moves */
+		const uint32_t asset = r->side == SHMEX_BUY ? s->p.quote : s->p.base;
+		__builtin_prefetch(&ex->accounts[(size_t)r->user * ex->max_assets + (asset - 1)], 1);
+	}
+	if (r->type == SHMEX_LIMIT && r->side <= SHMEX_SELL)
+		shmex_book_prefetch_level(s->book, r->side, r->price, stage);
+}
+
+void shmex_exchange_prefetch_order(const struct shmex_exchange *ex, uint64_t order_id, int stage)
+{
+	const struct sx_order *o = &ex->orders[order_id & ex->order_mask];
+	if (stage == 0) {
+		__builtin_prefetch(o);
+		__builtin_prefetch((const char *)o + SX_CACHE_LINE);
+		return;
+	}
+	/* Later stages read the record the first one brought in. */
+	if (o->id != order_id || o->symbol < 1 || o->symbol > ex->n_symbols)
+		return;
+	shmex_book_prefetch_order(ex->symbols[o->symbol].book, order_id, stage - 1);
+}
+
 /* ---- cancel, amend, mass cancel, clock -------------------------------- */
 
 static struct sx_order *sx_users_live(struct shmex_exchange *ex, uint32_t user, uint64_t id)

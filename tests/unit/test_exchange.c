@@ -1323,6 +1323,68 @@ static void test_gtd_expiry_exact_with_skips(void **state)
 	fx_free(f);
 }
 
+/* Runs a seeded flow on a fresh exchange, with or without prefetch hints
+ * (well-formed ones for the next command, and garbage: unknown users and
+ * symbols, ids never issued, every stage) before each command; returns a
+ * digest of every ack and every balance. */
+static uint64_t hinted_flow(int hints)
+{
+	struct fx *f = fx_coarse(-100, 300);
+	for (int i = 1; i <= 3; i++) {
+		deposit(f, f->u[i], USD, 100000000);
+		deposit(f, f->u[i], BTC, 100000000);
+	}
+	uint64_t x = 99, digest = 1469598103934665603ULL;
+	uint64_t ids[64] = { 0 };
+	for (int step = 0; step < 3000; step++) {
+		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+		const uint32_t user = f->u[1 + (x >> 20) % 3];
+		struct shmex_order_request r = req(user, f->sym, (int)((x >> 30) & 1), SHMEX_LIMIT,
+						   (x >> 31) % 4 == 0 ? SHMEX_IOC : SHMEX_GTC,
+						   90 + (int64_t)((x >> 33) % 20), 1 + (int64_t)((x >> 40) % 9));
+		const uint64_t target = ids[(x >> 45) % 64];
+		if (hints) {
+			struct shmex_order_request junk = r;
+			junk.user = (uint32_t)(x >> 7);
+			junk.symbol = (uint32_t)(x >> 13);
+			junk.price = (int64_t)(x >> 3);
+			for (int stage = 0; stage < 3; stage++) {
+				shmex_exchange_prefetch_submit(f->ex, &r, stage);
+				shmex_exchange_prefetch_submit(f->ex, &junk, stage);
+				shmex_exchange_prefetch_order(f->ex, target, stage);
+				shmex_exchange_prefetch_order(f->ex, x, stage);
+			}
+		}
+		struct shmex_order_ack ack;
+		memset(&ack, 0, sizeof ack);
+		int rc;
+		if ((x >> 50) % 4 == 0 && target)
+			rc = shmex_exchange_cancel(f->ex, user, target, &ack);
+		else {
+			rc = shmex_exchange_submit(f->ex, &r, &ack);
+			ids[(x >> 45) % 64] = ack.order_id;
+		}
+		digest = (digest ^ (uint64_t)(int64_t)rc ^ ack.order_id ^ ack.seq << 1 ^
+			  (uint64_t)ack.reason << 7 ^ (uint64_t)ack.status << 13) *
+			 1099511628211ULL;
+	}
+	for (int i = 0; i <= 3; i++)
+		for (uint32_t a = USD; a <= BTC; a++) {
+			struct shmex_balance b = bal(f, i ? f->u[i] : SHMEX_FEE_ACCOUNT, a);
+			digest = (digest ^ (uint64_t)b.available ^ (uint64_t)b.locked << 1) *
+				 1099511628211ULL;
+		}
+	fx_free(f);
+	return digest;
+}
+
+/* Prefetch hints never change a result, whatever they are given. */
+static void test_prefetch_hints_change_nothing(void **state)
+{
+	(void)state;
+	assert_true(hinted_flow(0) == hinted_flow(1));
+}
+
 static void test_stop_reserves_at_entry(void **state)
 {
 	(void)state;
@@ -2300,6 +2362,7 @@ int main(void)
 		cmocka_unit_test(test_mass_cancel),
 		cmocka_unit_test(test_gtd_expiry_releases),
 		cmocka_unit_test(test_gtd_expiry_exact_with_skips),
+		cmocka_unit_test(test_prefetch_hints_change_nothing),
 		cmocka_unit_test(test_stop_reserves_at_entry),
 		cmocka_unit_test(test_ended_stop_not_parked),
 		cmocka_unit_test(test_iceberg),
