@@ -10,6 +10,7 @@
  * takes its number from the exchange's one sequence in the order it is
  * applied: any gap-free prefix of the stream is a state that existed.
  */
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -441,10 +442,13 @@ void sx_matcher_ctl_reply(struct sx_matcher *m, uint32_t conn, const void *pkt, 
 	out.len = len;
 	memcpy(out.pkt, pkt, len);
 	const size_t bytes = offsetof(struct sx_ctl_out, pkt) + len;
-	while (shmex_ring_push(&m->e->ctl_out_prod, &out, bytes) != 1) {
-		sx_engine_wake_control(m->e);
-		sx_cpu_relax();
-	}
+	/* Full: the control thread is behind (cold path); wake it once, then
+	 * wait for room. */
+	if (shmex_ring_push(&m->e->ctl_out_prod, &out, bytes) == 1)
+		return;
+	sx_engine_wake_control(m->e);
+	while (shmex_ring_push(&m->e->ctl_out_prod, &out, bytes) != 1)
+		sched_yield();
 }
 
 int sx_matcher_create(struct sx_engine *e, struct sx_matcher **out)
