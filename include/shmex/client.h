@@ -153,7 +153,9 @@ int shmex_client_poll(struct shmex_client *c, struct shmex_report *out, uint32_t
 
 /**
  * As shmex_client_poll(), but waits up to @p timeout_ns (< 0: forever) for
- * at least one report: spins, yields, then sleeps on the session's bell.
+ * at least one report: spins, yields, then sleeps on the session's bell
+ * (under the engine's SPIN policy it only spins). With @p max 0 it returns
+ * 0 at once.
  * @return the number copied (0: timed out), or as shmex_client_poll();
  *         -ECONNRESET if the daemon closed the session's socket.
  */
