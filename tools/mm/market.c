@@ -103,6 +103,8 @@ int sx_markets_load(struct shmex_client *c, const char *prog, const char *list,
 		m->best_bid = it->best_bid;
 		m->best_ask = it->best_ask;
 		m->last_price = it->last_price;
+		m->tick_size = it->tick_size;
+		m->lot_size = it->lot_size;
 		n++;
 		p += len;
 		if (*p == ',')

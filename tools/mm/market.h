@@ -21,6 +21,8 @@ struct sx_market {
 	char base_code[SHMEX_CODE_LEN], quote_code[SHMEX_CODE_LEN];
 	int64_t given_ref;         /* CODE@PRICE on the command line (ticks), else 0 */
 	int64_t best_bid, best_ask, last_price; /* ticks, 0: none (sx_markets_refresh) */
+	int64_t tick_size;         /* quote minor units per whole base unit per tick */
+	int64_t lot_size;          /* base minor units per lot */
 };
 
 /**

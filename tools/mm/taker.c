@@ -61,8 +61,8 @@ static void sx_usage(FILE *f)
 		"(default 10, decimals allowed) or until SIGINT/SIGTERM. Prints each trade\n"
 		"(time, symbol, side, lots, price, quote amount, fee) unless --quiet, then a\n"
 		"summary (--json: one JSON object on stdout; trades then go to stderr).\n"
-		"Prices print as decimals of the quote asset at MINOR quote units a tick\n"
-		"(default 1, as in the demo configuration).\n"
+		"Prices print as decimals of the quote asset at the symbol's tick size (what\n"
+		"the daemon says), or at MINOR quote units a tick with --tick.\n"
 		"Exit status: 0 done, 1 failed (usage, daemon unreachable or gone).\n");
 }
 
@@ -85,7 +85,7 @@ static int sx_parse_args(int argc, char **argv, struct sx_taker_opts *o)
 	};
 	*o = (struct sx_taker_opts){
 		.symbols = "BTC/USD,ETH/USD", .user = 3, .run_ms = 10000, .rate = 20,
-		.max_size = 5, .through = 5, .tick = 1, .seed = 3,
+		.max_size = 5, .through = 5, .tick = 0, .seed = 3,
 	};
 	int64_t v = 0;
 	int c;
@@ -138,7 +138,9 @@ static const char *sx_price_text(const struct sx_taker *t, const struct sx_marke
 				 int64_t ticks, char *buf, size_t cap)
 {
 	int64_t minor;
-	if (shmex_mul_checked(ticks, t->o.tick, &minor) != 0) {
+	/* --tick overrides what the daemon says a tick is worth. */
+	const int64_t tick = t->o.tick ? t->o.tick : m->tick_size;
+	if (shmex_mul_checked(ticks, tick, &minor) != 0) {
 		snprintf(buf, cap, "%" PRId64 "t", ticks);
 		return buf;
 	}
