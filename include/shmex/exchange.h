@@ -514,6 +514,13 @@ void shmex_exchange_prefetch_submit(const struct shmex_exchange *ex,
 void shmex_exchange_prefetch_order(const struct shmex_exchange *ex, uint64_t order_id, int stage);
 
 /**
+ * Prefetch hint for a command that will soon look up (@p user, @p
+ * client_id) (a cancel by client id): its slot of the client-id index.
+ */
+void shmex_exchange_prefetch_client_id(const struct shmex_exchange *ex, uint32_t user,
+				       uint64_t client_id);
+
+/**
  * Cancels a live order of @p user (allowed when halted); releases its funds.
  * @return 0, SHMEX_E_UNKNOWN_USER or SHMEX_E_UNKNOWN_ORDER (not live, or not
  *         the user's).

@@ -356,6 +356,8 @@ static void sx_hint(const struct sx_matcher *m, const void *slot, int stage)
 		shmex_exchange_prefetch_submit(m->ex, &c->u.submit, stage);
 	else if ((c->op == SX_CMD_CANCEL || c->op == SX_CMD_AMEND) && c->u.target.order_id)
 		shmex_exchange_prefetch_order(m->ex, c->u.target.order_id, stage);
+	else if (c->op == SX_CMD_CANCEL && stage == 0)
+		shmex_exchange_prefetch_client_id(m->ex, c->u.target.user, c->u.target.client_id);
 }
 
 int sx_matcher_work(void *arg)

@@ -557,6 +557,13 @@ void shmex_exchange_prefetch_submit(const struct shmex_exchange *ex,
 		shmex_book_prefetch_level(s->book, r->side, r->price, stage);
 }
 
+void shmex_exchange_prefetch_client_id(const struct shmex_exchange *ex, uint32_t user,
+				       uint64_t client_id)
+{
+	if (client_id != 0)
+		__builtin_prefetch(&ex->clids[sx_clid_home(ex, user, client_id)]);
+}
+
 void shmex_exchange_prefetch_order(const struct shmex_exchange *ex, uint64_t order_id, int stage)
 {
 	const struct sx_order *o = &ex->orders[order_id & ex->order_mask];

@@ -1354,6 +1354,8 @@ static uint64_t hinted_flow(int hints)
 				shmex_exchange_prefetch_order(f->ex, target, stage);
 				shmex_exchange_prefetch_order(f->ex, x, stage);
 			}
+			shmex_exchange_prefetch_client_id(f->ex, user, r.client_id);
+			shmex_exchange_prefetch_client_id(f->ex, (uint32_t)x, x);
 		}
 		struct shmex_order_ack ack;
 		memset(&ack, 0, sizeof ack);
