@@ -7,8 +7,9 @@
 #   3. clang, warnings as errors, the unit suite and a short run of each
 #      fuzz target (libFuzzer);
 #   4. gcc, ThreadSanitizer, the concurrent suite (rings shared by threads
-#      and processes).
-# Ends with one line "N passed, N failed[, N skipped]" over all three.
+#      and processes, the client library, and the multi-process tests of the
+#      daemon, whose threads then run under TSan).
+# Ends with one line "N passed, N failed, N skipped" over all four.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh || exit 1
