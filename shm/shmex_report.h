@@ -17,8 +17,9 @@
  *  - SHMEX_RPT_PONG: the answer to a ping (client_id echoed).
  *  - SHMEX_RPT_SHUTDOWN: the engine is stopping; no more reports follow.
  *  - SHMEX_RPT_ENDED: the engine ended this session (reason
- *    SHMEX_R_NOT_READING or SHMEX_R_RING_PROTOCOL), written when the ring
- *    has room for it; the socket closes in any case. No more reports
+ *    SHMEX_R_NOT_READING or SHMEX_R_RING_PROTOCOL); the engine keeps the
+ *    ring's last slot for it, so it is there unless the client broke the
+ *    ring's indices. The socket closes in any case. No more reports
  *    follow.
  *
  * Every request is answered by exactly one report with SHMEX_RPTF_DONE set

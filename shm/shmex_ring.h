@@ -190,6 +190,24 @@ static inline int shmex_ring_claim(struct shmex_ring *r, void **slot)
 	return 1;
 }
 
+/**
+ * Producer: how many slots are free, re-reading the consumer's tail only
+ * when fewer than @p want look free (so a caller can keep the last slot
+ * for a final message).
+ * @return the count, or SHMEX_E_PROTOCOL as shmex_ring_claim().
+ */
+static inline int64_t shmex_ring_room(struct shmex_ring *r, uint32_t want)
+{
+	if (r->slots - (r->index - r->peer) < want) {
+		/* P0: pairs with the consumer's C2 release of tail. */
+		const uint64_t tail = __atomic_load_n(&r->ctl->tail, __ATOMIC_ACQUIRE);
+		if (tail > r->shown || r->index - tail > r->slots)
+			return SHMEX_E_PROTOCOL;
+		r->peer = tail;
+	}
+	return (int64_t)(r->slots - (r->index - r->peer));
+}
+
 /** Producer: counts the claimed slot as written (not yet visible). */
 static inline void shmex_ring_stage(struct shmex_ring *r)
 {

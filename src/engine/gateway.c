@@ -80,8 +80,9 @@ static void sx_session_end(struct sx_gateway *g, uint16_t slot, uint32_t reason)
 	s->end_reason = (uint8_t)reason;
 	if (reason == SX_END_HANGUP)
 		return;
-	/* Tell the client why, if its ring has room (a full ring is one of the
-	 * reasons): the socket closing says it in any case. */
+	/* Tell the client why: the last slot of its ring was kept for this
+	 * (sx_write_report), unless the client broke the ring's indices. The
+	 * socket closing says it in any case. */
 	struct shmex_report rep;
 	memset(&rep, 0, sizeof rep);
 	rep.kind = SHMEX_RPT_ENDED;
@@ -150,7 +151,12 @@ static void sx_write_report(struct sx_gateway *g, uint16_t slot, const struct sh
 	struct sx_gw_session *s = &g->s[slot];
 	if (!s->active || s->ending)
 		return;
-	const int rc = shmex_ring_push(&s->resp, rep, sizeof *rep);
+	/* The last free slot is kept for the ENDED report: a client that stops
+	 * reading learns why its session ended. */
+	const int64_t room = shmex_ring_room(&s->resp, 2);
+	const int rc = room < 0 ? (int)room
+		     : room < 2 ? 0
+				: shmex_ring_push(&s->resp, rep, sizeof *rep);
 	if (rc == 1) {
 		s->dirty = 1;
 		__atomic_fetch_add(&s->shared->reports, 1, __ATOMIC_RELAXED);

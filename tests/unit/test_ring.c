@@ -101,6 +101,37 @@ static void test_order_full_empty_wrap(void **state)
 	free(m);
 }
 
+/* The producer's room: counts free slots, sees the consumer's progress
+ * when it asks for more than it knows of, and refuses an impossible tail. */
+static void test_room(void **state)
+{
+	(void)state;
+	void *m = ring_mem(4, 64);
+	struct shmex_ring p, c;
+	assert_int_equal(shmex_ring_attach(&p, m, 4, 64), 0);
+	assert_int_equal(shmex_ring_attach(&c, m, 4, 64), 0);
+	struct msg in, out;
+	memset(&in, 0, sizeof in);
+	assert_int_equal(shmex_ring_room(&p, 1), 4);
+	for (int k = 0; k < 3; k++)
+		assert_int_equal(shmex_ring_push(&p, &in, sizeof in), 1);
+	assert_int_equal(shmex_ring_room(&p, 1), 1);
+	assert_int_equal(shmex_ring_pop(&c, &out, sizeof out), 1);
+	/* Known room 1 is enough for want 1: the tail is not read again. */
+	assert_int_equal(shmex_ring_room(&p, 1), 1);
+	/* Asking for 2 reads it: the pop made room. */
+	assert_int_equal(shmex_ring_room(&p, 2), 2);
+	assert_int_equal(shmex_ring_push(&p, &in, sizeof in), 1);
+	assert_int_equal(shmex_ring_push(&p, &in, sizeof in), 1);
+	assert_int_equal(shmex_ring_room(&p, 1), 0);
+	/* A consumer claiming to be past what was published. */
+	struct shmex_ring_ctl *ctl = m;
+	const uint64_t good = __atomic_load_n(&ctl->tail, __ATOMIC_RELAXED);
+	__atomic_store_n(&ctl->tail, good + 100, __ATOMIC_RELEASE);
+	assert_int_equal(shmex_ring_room(&p, 1), SHMEX_E_PROTOCOL);
+	free(m);
+}
+
 static void test_staged_batch_is_invisible_until_published(void **state)
 {
 	(void)state;
@@ -377,6 +408,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_shapes),
 		cmocka_unit_test(test_order_full_empty_wrap),
+		cmocka_unit_test(test_room),
 		cmocka_unit_test(test_staged_batch_is_invisible_until_published),
 		cmocka_unit_test(test_hostile_indices),
 		cmocka_unit_test(test_session_layout),
