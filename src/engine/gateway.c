@@ -285,12 +285,13 @@ static int sx_read_session(struct sx_gateway *g, uint16_t slot)
 		int reason = sx_request_decode(&r, &c);
 		if (reason == SHMEX_R_NONE && c.op != SX_CMD_PING && !sx_granted(g, s, r.user))
 			reason = SHMEX_R_NO_GRANT;
-		/* Routing: a new order goes to its symbol's matcher (one today);
-		 * a symbol with no route is unknown (the reply the exchange would
-		 * give, without a trip to the matcher's work). */
-		if (reason == SHMEX_R_NONE && c.op == SX_CMD_SUBMIT &&
-		    sx_registry_matcher(g->e->reg, c.u.submit.symbol) == UINT32_MAX)
-			reason = SHMEX_R_UNKNOWN_SYMBOL;
+		/* Routing: a new order goes to its symbol's matcher. With one
+		 * matcher every route is 0, and a symbol without one (unknown, or
+		 * added a moment ago and not yet published by the control thread)
+		 * goes there too: the exchange knows every symbol and refuses an
+		 * unknown one itself, so there is no window in which a symbol
+		 * already listed is refused. (With several matchers, adding a
+		 * symbol must publish its route before the symbol is listed.) */
 		if (reason != SHMEX_R_NONE) {
 			sx_refuse(&c, &r, reason);
 			__atomic_fetch_add(&s->shared->rejects, 1, __ATOMIC_RELAXED);

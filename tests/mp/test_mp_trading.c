@@ -390,9 +390,8 @@ static void test_symbol_added_live(void **state)
 	struct shmex_symbol_params sp = { .code = "SOL/USD", .base = sol, .quote = MP_USD,
 		.tick_size = 1, .lot_size = 1000000, .min_qty = 1, .max_qty = 100000,
 		.ref_price = 15000, .band_ppm = 100000, .maker_fee_ppm = -50, .taker_fee_ppm = 200 };
-	/* Before it exists, an order for it is refused at the gateway (no
-	 * route), carrying what it asked; once added, the same order rests:
-	 * the route is in place before the admin's answer. */
+	/* Before it exists, an order for it is refused, carrying what it
+	 * asked; once added, the same order rests. */
 	struct shmex_order_request early = { .client_id = 77001, .user = 3,
 		.symbol = MP_NSYMBOLS + 1, .side = SHMEX_SELL, .type = SHMEX_LIMIT,
 		.tif = SHMEX_GTC, .price = 15100, .qty = 2 };
