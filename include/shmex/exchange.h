@@ -590,7 +590,9 @@ int shmex_exchange_find_client_id(const struct shmex_exchange *ex, uint32_t user
  * Lists a user's open orders (live: resting, or parked waiting for a
  * trigger), in increasing order id (the order of entry), each as
  * shmex_exchange_order() gives it. Cost: O(the user's open orders) on every
- * symbol: a list per user, kept as orders are accepted and end.
+ * symbol (a list per user, kept as orders are accepted and end) when
+ * @p total is asked for; without it, O(@p max) more than where the page
+ * starts, which is found at once when @p after_id is still live.
  * @param user   the user (not the fee account)
  * @param symbol a symbol id, or SHMEX_ALL_SYMBOLS
  * @param after_id lists only orders with a larger id (0: from the first), so

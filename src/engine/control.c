@@ -34,16 +34,23 @@
 #include "rcu.h"
 #include "registry.h"
 
-#define SX_HELLO_TIMEOUT_NS INT64_C(5000000000)
+#define SX_HELLO_TIMEOUT_NS INT64_C(2000000000)
 #define SX_DRAIN_TIMEOUT_NS INT64_C(3000000000)
+#define SX_BLOCKED_TIMEOUT_NS INT64_C(2000000000)
 #define SX_MAX_GRANT_UIDS 4096
+/* Queue entries per session slot: a slot has at most one live entry, the
+ * rest are entries of sessions that left before their turn (skipped). */
+#define SX_FIFO_PER_SLOT 4u
 
 enum sx_conn_state { SX_C_FREE = 0, SX_C_HELLO, SX_C_LIVE, SX_C_ENDING };
 
 struct sx_conn {
 	uint8_t state;
+	uint8_t queued;       /* its request waits for the matcher (in c->fifo) */
+	uint8_t free_on_answer; /* session over: free the slot once the answer is in */
 	uint16_t gen;
-	uint16_t pending;     /* type of the control request in the matcher (0: none) */
+	uint16_t pending;     /* type of its control request, queued or in the matcher
+				 (0: none) */
 	uint32_t roles_all;   /* the asker's roles for every user, when it asked */
 	int64_t since;        /* when it connected */
 };
@@ -66,6 +73,22 @@ struct sx_control {
 	struct shmex_ring *gw_ctl;   /* [gateways] producer */
 	struct shmex_ring *notes;    /* [gateways] consumer */
 	struct shmex_ring ctl_in;    /* producer -> matcher */
+	/* One control request at a time in the matcher: its answer (at most
+	 * SX_CTL_ANSWER_MAX packets) then always fits the reply ring, so the
+	 * matcher never waits for this thread (which may itself be waiting
+	 * for the matcher's thread in synchronize_rcu()). Others queue here,
+	 * in arrival order, their requests in queued_in[slot]. */
+	int matcher_busy;
+	uint32_t *fifo;              /* [SX_FIFO_PER_SLOT * max_sessions] slots, a ring */
+	uint32_t fifo_head, fifo_n;
+	struct sx_ctl_in *queued_in; /* [max_sessions] */
+	/* the session whose control socket was full for the answer at the
+	 * head of the reply ring, and since when (UINT32_MAX: none) */
+	uint32_t blocked_slot;
+	int64_t blocked_since;
+	/* refusals logged at most once a second; the others counted */
+	int64_t refused_logged_at;
+	uint32_t refused_quiet;
 };
 
 static int sx_uid_known(const struct sx_control *c, uint32_t uid)
@@ -163,11 +186,44 @@ static void sx_welcome(struct sx_control *c, uint32_t slot, uint64_t ref, int st
 		sx_log("session slot %u: welcome not sent: %s", slot, strerror(errno));
 }
 
+/* Logs a refused connection, at most one line a second (any local uid can
+ * connect: a loop of refusals must not flood the log). */
+static void sx_log_refusal(struct sx_control *c, const char *text)
+{
+	const int64_t now = sx_now_ns();
+	if (now - c->refused_logged_at < INT64_C(1000000000)) {
+		c->refused_quiet++;
+		return;
+	}
+	if (c->refused_quiet)
+		sx_log("connection refused: %s (and %u more in the last second)", text,
+		       c->refused_quiet);
+	else
+		sx_log("connection refused: %s", text);
+	c->refused_logged_at = now;
+	c->refused_quiet = 0;
+}
+
 /* ---- sessions -------------------------------------------------------------- */
 
 static void sx_slot_free(struct sx_control *c, uint32_t slot)
 {
 	struct sx_session *s = &c->e->sessions[slot];
+	struct sx_conn *cn = &c->conns[slot];
+	if (c->blocked_slot == slot)
+		c->blocked_slot = UINT32_MAX;
+	if (cn->pending && !cn->queued) {
+		/* Its request is in the matcher: keep the slot (and its
+		 * generation) until that answer has come back, so it can never
+		 * reach a new session in this slot. */
+		cn->free_on_answer = 1;
+		cn->state = SX_C_ENDING;
+		if (s->fd >= 0) {
+			close(s->fd);
+			s->fd = -1;
+		}
+		return;
+	}
 	if (s->mem)
 		munmap(s->mem, s->size);
 	if (s->memfd >= 0)
@@ -206,6 +262,8 @@ static void sx_conn_close(struct sx_control *c, uint32_t slot, const char *why)
 {
 	struct sx_session *s = &c->e->sessions[slot];
 	struct sx_conn *cn = &c->conns[slot];
+	if (c->blocked_slot == slot)
+		c->blocked_slot = UINT32_MAX; /* its packets are dropped now */
 	if (s->fd >= 0) {
 		close(s->fd);
 		s->fd = -1;
@@ -235,14 +293,14 @@ static void sx_hello(struct sx_control *c, uint32_t slot, const struct shmex_ctl
 		snprintf(text, sizeof text, "daemon speaks session version %u, client %u",
 			 SHMEX_SESSION_VERSION, h->version);
 		sx_welcome(c, slot, h->h.ref, SHMEX_E_VERSION, text, NULL);
-		sx_log("connection refused: %s", text);
+		sx_log_refusal(c, text);
 		sx_conn_close(c, slot, NULL);
 		return;
 	}
 	if (!sx_uid_known(c, s->uid)) {
 		snprintf(text, sizeof text, "uid %u has no grant", s->uid);
 		sx_welcome(c, slot, h->h.ref, -EACCES, text, NULL);
-		sx_log("connection refused: %s", text);
+		sx_log_refusal(c, text);
 		sx_conn_close(c, slot, NULL);
 		return;
 	}
@@ -301,6 +359,33 @@ static void sx_hello(struct sx_control *c, uint32_t slot, const struct shmex_ctl
 
 /* ---- control requests -------------------------------------------------------- */
 
+/* Hands @p in to the matcher (the only request there until its answer). */
+static void sx_to_matcher(struct sx_control *c, const struct sx_ctl_in *in)
+{
+	if (shmex_ring_push(&c->ctl_in, in, sizeof *in) != 1) {
+		sx_log("control ring to the matcher full: a bug");
+		return;
+	}
+	c->matcher_busy = 1;
+	sx_bell_ring(c->e->matcher_wake);
+}
+
+/* The matcher is free: the next queued request of a session still there. */
+static void sx_dispatch_next(struct sx_control *c)
+{
+	const uint32_t cap = SX_FIFO_PER_SLOT * c->e->cfg.max_sessions;
+	while (!c->matcher_busy && c->fifo_n > 0) {
+		const uint32_t slot = c->fifo[c->fifo_head];
+		c->fifo_head = (c->fifo_head + 1) % cap;
+		c->fifo_n--;
+		struct sx_conn *cn = &c->conns[slot];
+		if (!cn->queued)
+			continue; /* its session went away meanwhile */
+		cn->queued = 0;
+		sx_to_matcher(c, &c->queued_in[slot]);
+	}
+}
+
 static int sx_is_admin_type(uint16_t t)
 {
 	return t == SHMEX_CTL_CHECK || (t >= SHMEX_CTL_ADD_ASSET && t <= SHMEX_CTL_SET_REFERENCE);
@@ -352,21 +437,27 @@ static void sx_request(struct sx_control *c, uint32_t slot, const struct shmex_c
 		}
 		return;
 	}
-	static _Thread_local struct sx_ctl_in in;
-	memset(&in, 0, sizeof in);
-	in.conn = (uint32_t)c->conns[slot].gen << 16 | slot;
-	in.uid = s->uid;
-	in.roles = roles_all;
-	in.req = *q;
+	struct sx_ctl_in *in = &c->queued_in[slot];
+	memset(in, 0, sizeof *in);
+	in->conn = (uint32_t)c->conns[slot].gen << 16 | slot;
+	in->uid = s->uid;
+	in->roles = roles_all;
+	in->req = *q;
 	/* Text fields end inside their arrays, whatever the client sent. */
-	in.req.params.symbol.code[SHMEX_CODE_LEN - 1] = 0;
-	if (shmex_ring_push(&c->ctl_in, &in, sizeof in) != 1) {
+	in->req.params.symbol.code[SHMEX_CODE_LEN - 1] = 0;
+	c->conns[slot].pending = t;
+	c->conns[slot].roles_all = roles_all;
+	c->conns[slot].queued = 1;
+	const uint32_t cap = SX_FIFO_PER_SLOT * e->cfg.max_sessions;
+	if (c->fifo_n == cap) { /* stale entries of gone sessions fill it: retry later */
+		c->conns[slot].pending = 0;
+		c->conns[slot].queued = 0;
 		sx_send_reply(c, slot, q->h.ref, SHMEX_E_FULL, 0, "engine busy, retry");
 		return;
 	}
-	c->conns[slot].pending = t;
-	c->conns[slot].roles_all = roles_all;
-	sx_bell_ring(e->matcher_wake);
+	c->fifo[(c->fifo_head + c->fifo_n) % cap] = slot;
+	c->fifo_n++;
+	sx_dispatch_next(c);
 }
 
 static void sx_packet(struct sx_control *c, uint32_t slot, const uint8_t *buf, ssize_t n)
@@ -451,6 +542,59 @@ static void sx_status_tail(struct sx_control *c, uint32_t slot, struct shmex_ctl
 	}
 }
 
+/* One packet of the matcher's answer to a live session's request.
+ * @return 0 if the client's socket is full for now (nothing done: the
+ * packet stays in the ring and is offered again when it can be written),
+ * else 1. */
+static int sx_answer(struct sx_control *c, uint32_t slot, struct shmex_ctl_header *h,
+		     const uint8_t *pkt, size_t len, int last)
+{
+	struct sx_engine *e = c->e;
+	const uint16_t asked = c->conns[slot].pending;
+	if (asked == SHMEX_CTL_ORDER && h->type == SHMEX_CTL_ORDER_ITEMS &&
+	    !(c->conns[slot].roles_all & SHMEX_ROLE_ADMIN)) {
+		const struct shmex_ctl_list *l = (const struct shmex_ctl_list *)(const void *)pkt;
+		struct shmex_order_state st;
+		memcpy(&st, l->items, sizeof st);
+		if (l->count != 1 || !sx_registry_roles(e->reg, e->sessions[slot].uid, st.user)) {
+			c->conns[slot].pending = 0;
+			sx_send_reply(c, slot, h->ref, SHMEX_E_UNKNOWN_ORDER, 0,
+				      "no such order among your users'");
+			return 1;
+		}
+	}
+	if (h->type == SHMEX_CTL_STATUS_INFO) {
+		c->conns[slot].pending = 0;
+		sx_status_tail(c, slot, (struct shmex_ctl_status_info *)(void *)h);
+		return 1;
+	}
+	const int fd = e->sessions[slot].fd;
+	if (fd >= 0) {
+		/* A big answer (up to ~200 packets) may fill the socket: then
+		 * wait for the client to read, bounded (sx_control_run). */
+		const ssize_t n = send(fd, pkt, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if (c->blocked_slot != slot) {
+				c->blocked_slot = slot;
+				c->blocked_since = sx_now_ns();
+			}
+			return 0;
+		}
+		c->blocked_slot = UINT32_MAX;
+		if (n != (ssize_t)len)
+			sx_conn_close(c, slot, "control socket gone");
+	}
+	if (last) {
+		c->conns[slot].pending = 0;
+		if (asked == SHMEX_CTL_ADD_SYMBOL && h->status == 0) {
+			const struct shmex_ctl_reply *r = (const struct shmex_ctl_reply *)(const void *)pkt;
+			sx_registry_route(e->reg, (uint32_t)r->id, 0);
+			sx_log("symbol %llu added", (unsigned long long)r->id);
+		}
+	}
+	return 1;
+}
+
 static void sx_take_replies(struct sx_control *c)
 {
 	struct sx_engine *e = c->e;
@@ -459,40 +603,29 @@ static void sx_take_replies(struct sx_control *c)
 		const struct sx_ctl_out *o = shmex_ring_peek(&e->ctl_out_cons, 0);
 		const size_t len = o->len <= SX_CTL_PKT_MAX ? o->len : SX_CTL_PKT_MAX;
 		shmex_ring_read(&e->ctl_out_cons, 0, &out, offsetof(struct sx_ctl_out, pkt) + len);
-		shmex_ring_consume(&e->ctl_out_cons, 1);
 		const uint32_t slot = out.conn & 0xffff;
-		if (slot >= e->cfg.max_sessions || c->conns[slot].gen != (out.conn >> 16) ||
-		    c->conns[slot].state != SX_C_LIVE)
-			continue; /* the asker is gone */
 		struct shmex_ctl_header *h = (struct shmex_ctl_header *)out.pkt;
-		const uint16_t asked = c->conns[slot].pending;
-		if (asked == SHMEX_CTL_ORDER && h->type == SHMEX_CTL_ORDER_ITEMS &&
-		    !(c->conns[slot].roles_all & SHMEX_ROLE_ADMIN)) {
-			const struct shmex_ctl_list *l = (const struct shmex_ctl_list *)(void *)out.pkt;
-			struct shmex_order_state st;
-			memcpy(&st, l->items, sizeof st);
-			if (l->count != 1 ||
-			    !sx_registry_roles(e->reg, e->sessions[slot].uid, st.user)) {
+		/* The matcher's last packet of an answer: END, or STATUS_INFO
+		 * (whose session table this thread adds). */
+		const int last = (h->flags & SHMEX_CTLF_END) || h->type == SHMEX_CTL_STATUS_INFO;
+		if (slot < e->cfg.max_sessions && c->conns[slot].gen == (out.conn >> 16) &&
+		    c->conns[slot].state == SX_C_LIVE && !sx_answer(c, slot, h, out.pkt, len, last))
+			return; /* the client's socket is full: this packet again later */
+		shmex_ring_consume(&e->ctl_out_cons, 1);
+		if (last)
+			c->matcher_busy = 0;
+		if (slot >= e->cfg.max_sessions || c->conns[slot].gen != (out.conn >> 16)) {
+			sx_log("control answer for no one: a bug");
+		} else if (c->conns[slot].state != SX_C_LIVE) {
+			/* the asker is gone: drop; free its slot after the last packet */
+			if (last) {
 				c->conns[slot].pending = 0;
-				sx_send_reply(c, slot, h->ref, SHMEX_E_UNKNOWN_ORDER, 0,
-					      "no such order among your users'");
-				continue;
+				if (c->conns[slot].free_on_answer)
+					sx_slot_free(c, slot);
 			}
 		}
-		if (h->type == SHMEX_CTL_STATUS_INFO) {
-			sx_status_tail(c, slot, (struct shmex_ctl_status_info *)out.pkt);
-			c->conns[slot].pending = 0;
-			continue;
-		}
-		if (h->flags & SHMEX_CTLF_END) {
-			c->conns[slot].pending = 0;
-			if (asked == SHMEX_CTL_ADD_SYMBOL && h->status == 0) {
-				const struct shmex_ctl_reply *r = (const struct shmex_ctl_reply *)out.pkt;
-				sx_registry_route(e->reg, (uint32_t)r->id, 0);
-				sx_log("symbol %llu added", (unsigned long long)r->id);
-			}
-		}
-		sx_send(c, slot, out.pkt, len);
+		if (last)
+			sx_dispatch_next(c);
 	}
 }
 
@@ -560,6 +693,27 @@ static int sx_listen(struct sx_control *c, char *err, size_t cap)
 	return 0;
 }
 
+/* Refuses a connection before it has a slot: WELCOME with the reason, then
+ * close (reading first what the client already sent: closing a socket with
+ * unread data resets the peer, which could then lose the refusal). */
+static void sx_refuse_now(struct sx_control *c, int fd, int status, const char *text)
+{
+	struct shmex_ctl_welcome w;
+	memset(&w, 0, sizeof w);
+	w.h.magic = SHMEX_CTL_MAGIC;
+	w.h.type = SHMEX_CTL_WELCOME;
+	w.h.flags = SHMEX_CTLF_END;
+	w.h.len = sizeof w;
+	w.h.status = status;
+	snprintf(w.text, sizeof w.text, "%s", text);
+	send(fd, &w, sizeof w, MSG_NOSIGNAL | MSG_DONTWAIT);
+	char sink[sizeof(struct shmex_ctl_hello)];
+	while (recv(fd, sink, sizeof sink, MSG_DONTWAIT) > 0)
+		;
+	close(fd);
+	sx_log_refusal(c, w.text);
+}
+
 static void sx_accept(struct sx_control *c)
 {
 	struct sx_engine *e = c->e;
@@ -567,6 +721,20 @@ static void sx_accept(struct sx_control *c)
 		int fd = accept4(c->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (fd < 0)
 			return;
+		struct ucred cred;
+		socklen_t len = sizeof cred;
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
+			close(fd);
+			continue;
+		}
+		/* A uid without any grant never holds a slot, not even while
+		 * its HELLO is awaited. */
+		if (!sx_uid_known(c, cred.uid)) {
+			char text[64];
+			snprintf(text, sizeof text, "uid %u has no grant", (unsigned)cred.uid);
+			sx_refuse_now(c, fd, -EACCES, text);
+			continue;
+		}
 		uint32_t slot = UINT32_MAX;
 		for (uint32_t i = 0; i < e->cfg.max_sessions; i++)
 			if (c->conns[i].state == SX_C_FREE) {
@@ -574,30 +742,8 @@ static void sx_accept(struct sx_control *c)
 				break;
 			}
 		if (slot == UINT32_MAX || c->stopping) {
-			struct shmex_ctl_welcome w;
-			memset(&w, 0, sizeof w);
-			w.h.magic = SHMEX_CTL_MAGIC;
-			w.h.type = SHMEX_CTL_WELCOME;
-			w.h.flags = SHMEX_CTLF_END;
-			w.h.len = sizeof w;
-			w.h.status = c->stopping ? SHMEX_E_HALTED : SHMEX_E_FULL;
-			snprintf(w.text, sizeof w.text, "%s",
-				 c->stopping ? "daemon stopping" : "no free session");
-			send(fd, &w, sizeof w, MSG_NOSIGNAL | MSG_DONTWAIT);
-			/* Read what the client already sent: closing a socket with
-			 * unread data resets the peer, which could then lose the
-			 * refusal before reading it. */
-			char sink[sizeof(struct shmex_ctl_hello)];
-			while (recv(fd, sink, sizeof sink, MSG_DONTWAIT) > 0)
-				;
-			close(fd);
-			sx_log("connection refused: %s", w.text);
-			continue;
-		}
-		struct ucred cred;
-		socklen_t len = sizeof cred;
-		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
-			close(fd);
+			sx_refuse_now(c, fd, c->stopping ? SHMEX_E_HALTED : SHMEX_E_FULL,
+				      c->stopping ? "daemon stopping" : "no free session");
 			continue;
 		}
 		struct sx_session *s = &e->sessions[slot];
@@ -655,6 +801,7 @@ int sx_control_run(struct sx_engine *e, void (*ready)(void), char *err, size_t c
 	memset(&c, 0, sizeof c);
 	c.e = e;
 	c.listen_fd = -1;
+	c.blocked_slot = UINT32_MAX;
 	const uint32_t N = e->cfg.max_sessions;
 	c.conns = calloc(N, sizeof *c.conns);
 	c.pfd = calloc(N + 3, sizeof *c.pfd);
@@ -662,7 +809,10 @@ int sx_control_run(struct sx_engine *e, void (*ready)(void), char *err, size_t c
 	c.gw_sessions = calloc(e->cfg.gateways, sizeof *c.gw_sessions);
 	c.gw_ctl = calloc(e->cfg.gateways, sizeof *c.gw_ctl);
 	c.notes = calloc(e->cfg.gateways, sizeof *c.notes);
-	int rc = (!c.conns || !c.pfd || !c.pfd_conn || !c.gw_sessions || !c.gw_ctl || !c.notes)
+	c.fifo = calloc((size_t)SX_FIFO_PER_SLOT * N, sizeof *c.fifo);
+	c.queued_in = calloc(N, sizeof *c.queued_in);
+	int rc = (!c.conns || !c.pfd || !c.pfd_conn || !c.gw_sessions || !c.gw_ctl || !c.notes ||
+		  !c.fifo || !c.queued_in)
 			 ? SHMEX_E_NOMEM
 			 : 0;
 	for (uint32_t g = 0; rc == 0 && g < e->cfg.gateways; g++) {
@@ -702,11 +852,14 @@ int sx_control_run(struct sx_engine *e, void (*ready)(void), char *err, size_t c
 		}
 		for (uint32_t i = 0; i < N; i++)
 			if (e->sessions[i].fd >= 0) {
-				c.pfd[n] = (struct pollfd){ e->sessions[i].fd, POLLIN, 0 };
+				const short ev = i == c.blocked_slot ? POLLIN | POLLOUT : POLLIN;
+				c.pfd[n] = (struct pollfd){ e->sessions[i].fd, ev, 0 };
 				c.pfd_conn[n++] = i;
 			}
 		sx_rcu_offline();
-		int k = poll(c.pfd, n, 250); /* woken by its eventfd when needed */
+		/* woken by its eventfd when needed; while an answer waits for a
+		 * client to read, its POLLOUT does */
+		int k = poll(c.pfd, n, 250);
 		sx_rcu_online();
 		if (k < 0 && errno != EINTR) {
 			rc = -errno;
@@ -721,8 +874,16 @@ int sx_control_run(struct sx_engine *e, void (*ready)(void), char *err, size_t c
 		if (c.listen_fd >= 0 && k > 0 && (c.pfd[2].revents & POLLIN))
 			sx_accept(&c);
 		for (uint32_t i = 0; k > 0 && i < n; i++)
-			if (c.pfd_conn[i] != UINT32_MAX && c.pfd[i].revents)
+			if (c.pfd_conn[i] != UINT32_MAX && (c.pfd[i].revents & ~POLLOUT))
 				sx_read_conn(&c, c.pfd_conn[i], c.pfd[i].revents);
+		/* A client that does not read its control answer for 2 s loses
+		 * its session: the answers of others wait behind it. */
+		if (c.blocked_slot != UINT32_MAX &&
+		    sx_now_ns() - c.blocked_since > SX_BLOCKED_TIMEOUT_NS) {
+			const uint32_t slot = c.blocked_slot;
+			c.blocked_slot = UINT32_MAX;
+			sx_conn_close(&c, slot, "control answer not read for 2 s");
+		}
 		sx_take_replies(&c);
 		sx_take_notes(&c);
 		const int64_t now = sx_now_ns();
@@ -750,5 +911,7 @@ int sx_control_run(struct sx_engine *e, void (*ready)(void), char *err, size_t c
 	free(c.gw_sessions);
 	free(c.gw_ctl);
 	free(c.notes);
+	free(c.fifo);
+	free(c.queued_in);
 	return rc;
 }

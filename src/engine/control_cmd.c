@@ -123,7 +123,7 @@ static void sx_do_symbols(struct sx_matcher *m, const struct sx_ctl_in *in)
 	shmex_exchange_counts(ex, NULL, &n, NULL);
 	struct sx_list l;
 	sx_list_begin(&l, m, in, SHMEX_CTL_SYMBOL_INFO, sizeof(struct shmex_ctl_symbol_item));
-	for (uint32_t s = 1; s <= n; s++) {
+	for (uint32_t s = 1; s <= n && s <= SX_CTL_ITEMS_MAX; s++) {
 		struct shmex_ctl_symbol_item it;
 		sx_symbol_item(ex, s, &it);
 		sx_list_add(&l, &it);
@@ -165,7 +165,7 @@ static void sx_do_balances(struct sx_matcher *m, const struct sx_ctl_in *in)
 	}
 	struct sx_list l;
 	sx_list_begin(&l, m, in, SHMEX_CTL_BALANCE_ITEMS, sizeof(struct shmex_ctl_balance_item));
-	for (uint32_t a = 1; a <= nassets; a++) {
+	for (uint32_t a = 1; a <= nassets && a <= SX_CTL_ITEMS_MAX; a++) {
 		struct shmex_ctl_balance_item it;
 		struct shmex_asset_params ap;
 		struct shmex_balance b;
@@ -197,7 +197,8 @@ static void sx_do_orders(struct sx_matcher *m, const struct sx_ctl_in *in)
 	}
 	/* At most `depth` orders (0: 4096), so one answer stays a bounded
 	 * number of packets; `total` says how many there are. */
-	const uint32_t limit = in->req.depth ? in->req.depth : 4096;
+	const uint32_t limit = in->req.depth && in->req.depth < SX_CTL_ITEMS_MAX ? in->req.depth
+									    : SX_CTL_ITEMS_MAX;
 	uint32_t sent = 0;
 	sx_list_begin(&l, m, in, SHMEX_CTL_ORDER_ITEMS, sizeof(struct shmex_order_state));
 	do {
@@ -260,7 +261,7 @@ static void sx_do_assets(struct sx_matcher *m, const struct sx_ctl_in *in)
 	shmex_exchange_counts(ex, &n, NULL, NULL);
 	struct sx_list l;
 	sx_list_begin(&l, m, in, SHMEX_CTL_ASSET_ITEMS, sizeof(struct shmex_ctl_asset_item));
-	for (uint32_t a = 1; a <= n; a++) {
+	for (uint32_t a = 1; a <= n && a <= SX_CTL_ITEMS_MAX; a++) {
 		struct shmex_ctl_asset_item it;
 		struct shmex_asset_params ap;
 		memset(&it, 0, sizeof it);
@@ -339,3 +340,10 @@ void sx_matcher_control(struct sx_matcher *m, const struct sx_ctl_in *in)
 	default: sx_do_admin(m, in); break;
 	}
 }
+
+/* A whole answer fits the reply ring (engine.h, SX_CTL_ITEMS_MAX). */
+_Static_assert(SX_CTL_PACKETS(sizeof(struct shmex_order_state)) < SX_CTL_OUT_SLOTS, "orders");
+_Static_assert(SX_CTL_PACKETS(sizeof(struct shmex_ctl_symbol_item)) < SX_CTL_OUT_SLOTS, "symbols");
+_Static_assert(SX_CTL_PACKETS(sizeof(struct shmex_ctl_asset_item)) < SX_CTL_OUT_SLOTS, "assets");
+_Static_assert(SX_CTL_PACKETS(sizeof(struct shmex_ctl_balance_item)) < SX_CTL_OUT_SLOTS, "balances");
+_Static_assert(SX_CTL_PACKETS(sizeof(struct shmex_ctl_level_item)) < SX_CTL_OUT_SLOTS, "levels");

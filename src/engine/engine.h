@@ -110,11 +110,19 @@ struct sx_ctl_out {
 #define SX_CTL_OUT_SLOT 4096u
 _Static_assert(sizeof(struct sx_ctl_out) <= SX_CTL_OUT_SLOT, "ctl out fits");
 
+/* The most items one control answer lists (orders, symbols, assets,
+ * balances; the book: 256 levels a side), so that a whole answer fits the
+ * matcher -> control ring: the control thread lets one request at a time
+ * into the matcher, which then never waits for room (control.c). */
+#define SX_CTL_ITEMS_MAX 4096u
+#define SX_CTL_PACKETS(item) \
+	((SX_CTL_ITEMS_MAX + (SX_CTL_PKT_MAX - 32u) / (item) - 1) / ((SX_CTL_PKT_MAX - 32u) / (item)) + 2u)
+
 /* Ring shapes (slots). */
 #define SX_CMD_SLOTS 4096u
 #define SX_OUT_SLOTS 16384u
 #define SX_CTL_IN_SLOTS 64u
-#define SX_CTL_OUT_SLOTS 256u
+#define SX_CTL_OUT_SLOTS 512u
 #define SX_LEDGER_SLOTS 65536u
 
 /* ---- control -> gateway ---------------------------------------------------- */

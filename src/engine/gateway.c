@@ -28,6 +28,7 @@ struct sx_gw_session {
 	uint32_t uid;
 	uint32_t flags;
 	uint32_t ok_user;     /* last user the grant was checked for (0: none) */
+	uint32_t drain_left;  /* draining: requests still to take (written before DRAIN) */
 	uint64_t request_no;
 	struct shmex_ring req;  /* consumer view */
 	struct shmex_ring resp; /* producer view */
@@ -223,8 +224,17 @@ static int sx_take_ctl(struct sx_gateway *g)
 			sx_attach(g, msg.session);
 		else if (msg.op == SX_GW_DETACH && msg.session < g->e->cfg.max_sessions)
 			sx_session_end(g, (uint16_t)msg.session, SX_END_HANGUP);
-		else if (msg.op == SX_GW_DRAIN)
+		else if (msg.op == SX_GW_DRAIN && !g->draining) {
+			/* Answer what each client had written by now, and no more:
+			 * a client that keeps writing cannot put off the others'
+			 * SHUTDOWN. */
 			g->draining = 1;
+			for (uint32_t i = 0; i < g->nlist; i++) {
+				struct sx_gw_session *s = &g->s[g->list[i]];
+				const int64_t n = shmex_ring_available(&s->req);
+				s->drain_left = n > 0 ? (uint32_t)n : 0;
+			}
+		}
 	}
 	return work;
 }
@@ -276,6 +286,8 @@ static int sx_read_session(struct sx_gateway *g, uint16_t slot)
 		return 1;
 	}
 	int64_t n = avail < SX_REQ_BATCH ? avail : SX_REQ_BATCH;
+	if (g->draining && n > s->drain_left)
+		n = s->drain_left;
 	int64_t done = 0;
 	for (; done < n; done++) {
 		struct shmex_request r;
@@ -303,6 +315,8 @@ static int sx_read_session(struct sx_gateway *g, uint16_t slot)
 		s->request_no++;
 	}
 	if (done > 0) {
+		if (g->draining)
+			s->drain_left -= (uint32_t)done;
 		shmex_ring_consume(&s->req, (uint32_t)done);
 		__atomic_fetch_add(&s->shared->requests, (uint64_t)done, __ATOMIC_RELAXED);
 	}
@@ -322,6 +336,18 @@ static void sx_ring_clients(struct sx_gateway *g)
 	}
 }
 
+/* Draining: whether every request the clients had written when DRAIN came
+ * (and every session end) is with the matcher. */
+static int sx_drain_taken(const struct sx_gateway *g)
+{
+	for (uint32_t i = 0; i < g->nlist; i++) {
+		const struct sx_gw_session *s = &g->s[g->list[i]];
+		if (s->active && ((!s->ending && s->drain_left) || (s->ending && !s->end_sent)))
+			return 0;
+	}
+	return 1;
+}
+
 int sx_gateway_work(void *arg)
 {
 	struct sx_gateway *g = arg;
@@ -337,7 +363,7 @@ int sx_gateway_work(void *arg)
 		}
 	}
 	sent += sx_send_ends(g);
-	if (g->draining && !g->fenced && !sent && !g->drained) {
+	if (g->draining && !g->fenced && !g->drained && sx_drain_taken(g)) {
 		/* Everything the clients had written is with the matcher: a fence
 		 * tells us when it is all answered. */
 		struct sx_cmd c;

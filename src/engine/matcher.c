@@ -10,7 +10,6 @@
  * takes its number from the exchange's one sequence in the order it is
  * applied: any gap-free prefix of the stream is a state that existed.
  */
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,6 +81,9 @@ static void sx_out_push(struct sx_matcher *m, uint32_t g, const struct sx_out *m
 		if (m->e->cfg.layout == SX_LAYOUT_SHARED) {
 			sx_gateway_drain_out(m->e->gateways[g]);
 		} else {
+			/* Stopping: the gateway threads may be gone already. */
+			if (!__atomic_load_n(&m->e->running, __ATOMIC_ACQUIRE))
+				return;
 			sx_bell_ring(&m->e->bells[g]);
 			sx_cpu_relax();
 		}
@@ -158,6 +160,8 @@ static void sx_on_ledger(void *ctx, const struct shmex_ledger_entry *le)
 	struct sx_matcher *m = ctx;
 	struct sx_engine *e = m->e;
 	while (shmex_ring_push(&e->ledger_prod, le, sizeof *le) != 1) {
+		if (!__atomic_load_n(&e->running, __ATOMIC_ACQUIRE))
+			return; /* stopping: the journal may be gone (it folds what is left) */
 		sx_bell_ring(&e->journal_bell);
 		sx_cpu_relax();
 	}
@@ -444,13 +448,10 @@ void sx_matcher_ctl_reply(struct sx_matcher *m, uint32_t conn, const void *pkt, 
 	out.len = len;
 	memcpy(out.pkt, pkt, len);
 	const size_t bytes = offsetof(struct sx_ctl_out, pkt) + len;
-	/* Full: the control thread is behind (cold path); wake it once, then
-	 * wait for room. */
-	if (shmex_ring_push(&m->e->ctl_out_prod, &out, bytes) == 1)
-		return;
-	sx_engine_wake_control(m->e);
-	while (shmex_ring_push(&m->e->ctl_out_prod, &out, bytes) != 1)
-		sched_yield();
+	/* Never full: the control thread lets one request at a time in here
+	 * and a whole answer fits (engine.h, SX_CTL_ITEMS_MAX). */
+	if (shmex_ring_push(&m->e->ctl_out_prod, &out, bytes) != 1)
+		sx_log("control reply ring full: a bug (reply dropped)");
 }
 
 int sx_matcher_create(struct sx_engine *e, struct sx_matcher **out)

@@ -750,13 +750,22 @@ int shmex_exchange_open_orders(const struct shmex_exchange *ex, uint32_t user, u
 		return SHMEX_E_UNKNOWN_USER;
 	if (symbol != SHMEX_ALL_SYMBOLS && (symbol < 1 || symbol > ex->n_symbols))
 		return SHMEX_E_UNKNOWN_SYMBOL;
-	for (uint32_t i = ex->users[user].head; i != SX_NONE; i = ex->orders[i].user_next) {
+	/* Paging: when after_id is still one of the user's live orders, the
+	 * walk starts right after it (the list is in id order), so listing N
+	 * orders a page at a time costs O(N), not O(N^2 / page). */
+	uint32_t i = ex->users[user].head;
+	const struct sx_order *at = after_id ? &ex->orders[after_id & ex->order_mask] : NULL;
+	if (at && at->id == after_id && at->state == SX_OS_LIVE && at->user == user)
+		i = at->user_next;
+	for (; i != SX_NONE; i = ex->orders[i].user_next) {
 		const struct sx_order *o = &ex->orders[i];
 		if (o->id <= after_id || (symbol != SHMEX_ALL_SYMBOLS && o->symbol != symbol))
 			continue;
 		seen++;
 		if (n < max)
 			shmex_exchange_order(ex, o->id, &out[n++]);
+		else if (total == NULL)
+			break; /* nobody asked how many more there are */
 	}
 	if (total)
 		*total = seen;

@@ -214,11 +214,84 @@ static void test_sixty_four_sessions(void **state)
 	assert_true(mp_daemon_log_clean(&g_d));
 }
 
+/* Keeps its request ring full of pings until the daemon ends it. */
+static int mp_flooder_main(void *arg)
+{
+	const struct mp_holder *h = arg;
+	struct shmex_client_options o = { .socket_path = h->sock, .name = "flooder",
+					  .request_slots = 4096 };
+	struct shmex_client *c;
+	if (shmex_client_connect(&o, &c) != 0)
+		return 3;
+	const char one = 1;
+	int said = 0;
+	const int64_t until = mp_now_ns() + 20 * MP_SEC;
+	while (mp_now_ns() < until) {
+		uint64_t no;
+		while (shmex_client_ping(c, 1, &no) == 0)
+			;
+		if (!said && write(h->ready_fd, &one, 1) == 1)
+			said = 1;
+		struct shmex_report rep[256];
+		const int n = shmex_client_poll(c, rep, 256);
+		if (n < 0)
+			break;
+		for (int i = 0; i < n; i++)
+			if (rep[i].kind == SHMEX_RPT_SHUTDOWN) {
+				shmex_client_close(c);
+				return 0;
+			}
+	}
+	shmex_client_close(c);
+	return 0;
+}
+
+/* SIGTERM while one client keeps its ring full: the drain takes what each
+ * client had written when it began and no more, so an idle session still
+ * gets its SHUTDOWN at once and the daemon stops without the drain's
+ * timeout. */
+static void test_drain_with_flooder(void **state)
+{
+	(void)state;
+	mp_world_ini(g_ini, sizeof g_ini, NULL, 4, NULL);
+	assert_int_equal(mp_daemon_start(&g_d, g_ini), 0);
+	static struct mp_holder h;
+	h = (struct mp_holder){ g_d.sock, g_ready.wr, -1, 0 };
+	const pid_t pid = mp_spawn(mp_flooder_main, &h);
+	assert_true(pid > 0);
+	assert_int_equal(mp_pipe_read_byte(g_ready.rd, 10 * MP_SEC), 1);
+	struct shmex_client_options o = { .socket_path = g_d.sock, .name = "bystander" };
+	struct shmex_client *c;
+	assert_int_equal(shmex_client_connect(&o, &c), 0);
+	mp_sleep_ms(50);
+	const int64_t t0 = mp_now_ns();
+	assert_int_equal(kill(g_d.pid, SIGTERM), 0);
+	int shutdown = 0;
+	while (!shutdown && mp_now_ns() - t0 < 5 * MP_SEC) {
+		struct shmex_report rep[8];
+		const int n = shmex_client_wait(c, rep, 8, 100 * MP_MS);
+		for (int i = 0; i < n; i++)
+			shutdown |= rep[i].kind == SHMEX_RPT_SHUTDOWN;
+		if (n < 0)
+			break;
+	}
+	const int64_t took = mp_now_ns() - t0;
+	shmex_client_close(c);
+	assert_true(shutdown);
+	assert_true(took < 2 * MP_SEC); /* the drain's timeout is 3 s */
+	assert_int_equal(mp_daemon_wait(&g_d, 5 * MP_SEC), 0);
+	assert_int_equal(mp_child_wait(pid, 10 * MP_SEC), 0);
+	assert_false(mp_daemon_log_has(&g_d, "drain timed out"));
+	assert_true(mp_daemon_log_clean(&g_d));
+	fprintf(stderr, "drain_with_flooder: SHUTDOWN %.1f ms after SIGTERM\n", (double)took / 1e6);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_sigterm_with_sessions, mp_setup, mp_teardown),
 		cmocka_unit_test_setup_teardown(test_sixty_four_sessions, mp_setup, mp_teardown),
+		cmocka_unit_test_setup_teardown(test_drain_with_flooder, mp_setup, mp_teardown),
 	};
 	return cmocka_run_group_tests_name("mp_lifecycle", tests, NULL, NULL);
 }
