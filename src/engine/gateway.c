@@ -132,6 +132,17 @@ static void sx_attach(struct sx_gateway *g, uint32_t slot)
 		return;
 	}
 	s->active = 1;
+	if (g->drained) {
+		/* Its handshake finished after the drain: it is told at once. */
+		struct shmex_report rep;
+		memset(&rep, 0, sizeof rep);
+		rep.kind = SHMEX_RPT_SHUTDOWN;
+		rep.reason = SHMEX_R_SHUTDOWN;
+		if (shmex_ring_push(&s->resp, &rep, sizeof rep) == 1)
+			s->dirty = 1;
+		s->ending = 1;
+		s->end_sent = 1;
+	}
 	g->list[g->nlist++] = (uint16_t)slot;
 }
 
@@ -179,6 +190,11 @@ static void sx_shutdown_notice(struct sx_gateway *g)
 		struct sx_gw_session *s = &g->s[g->list[i]];
 		if (s->active && !s->ending && shmex_ring_push(&s->resp, &rep, sizeof rep) == 1)
 			s->dirty = 1;
+		/* SHUTDOWN is the last report: nothing more is written (an
+		 * expiry, a fill through another gateway), nothing more read.
+		 * The engine stops: no SESSION_END is needed. */
+		s->ending = 1;
+		s->end_sent = 1;
 	}
 }
 
