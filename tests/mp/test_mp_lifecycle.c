@@ -14,6 +14,7 @@
  *                           reused by new sessions.
  */
 #include <errno.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -214,36 +215,45 @@ static void test_sixty_four_sessions(void **state)
 	assert_true(mp_daemon_log_clean(&g_d));
 }
 
-/* Keeps its request ring full of pings until the daemon ends it. */
+/* Keeps its request ring as full as it may (never more requests unanswered
+ * or unread than its response ring holds, so the daemon has no reason to
+ * end it) until SHUTDOWN. Exit 0 on SHUTDOWN, 6 if it was ended instead. */
 static int mp_flooder_main(void *arg)
 {
 	const struct mp_holder *h = arg;
 	struct shmex_client_options o = { .socket_path = h->sock, .name = "flooder",
-					  .request_slots = 4096 };
+					  .request_slots = 65536, .response_slots = 65536 };
 	struct shmex_client *c;
 	if (shmex_client_connect(&o, &c) != 0)
 		return 3;
 	const char one = 1;
 	int said = 0;
+	uint64_t sent = 0, got = 0;
+	static struct shmex_report rep[8192];
 	const int64_t until = mp_now_ns() + 20 * MP_SEC;
 	while (mp_now_ns() < until) {
 		uint64_t no;
-		while (shmex_client_ping(c, 1, &no) == 0)
-			;
+		while (sent - got < 65000 && shmex_client_ping(c, 1, &no) == 0)
+			sent++;
 		if (!said && write(h->ready_fd, &one, 1) == 1)
 			said = 1;
-		struct shmex_report rep[256];
-		const int n = shmex_client_poll(c, rep, 256);
+		const int n = shmex_client_poll(c, rep, 8192);
 		if (n < 0)
 			break;
-		for (int i = 0; i < n; i++)
+		got += (uint64_t)n;
+		for (int i = 0; i < n; i++) {
 			if (rep[i].kind == SHMEX_RPT_SHUTDOWN) {
 				shmex_client_close(c);
 				return 0;
 			}
+			if (rep[i].kind == SHMEX_RPT_ENDED) {
+				shmex_client_close(c);
+				return 6;
+			}
+		}
 	}
 	shmex_client_close(c);
-	return 0;
+	return 7;
 }
 
 /* SIGTERM while one client keeps its ring full: the drain takes what each
