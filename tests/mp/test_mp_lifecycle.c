@@ -126,7 +126,13 @@ static int mp_holder_main(void *arg)
 	struct shmex_client_options o = { .socket_path = h->sock, .name = "holder",
 					  .flags = SHMEX_SESSION_CANCEL_ON_DISCONNECT };
 	struct shmex_client *c;
-	if (shmex_client_connect(&o, &c) != 0)
+	/* The harness's readiness probe holds a slot until the daemon has
+	 * seen it close: a moment of "full" is possible, retry (bounded). */
+	int rc = SHMEX_E_FULL;
+	for (int tries = 0; tries < 500 && rc == SHMEX_E_FULL; tries++)
+		if ((rc = shmex_client_connect(&o, &c)) == SHMEX_E_FULL)
+			mp_sleep_ms(10);
+	if (rc != 0)
 		return 3;
 	struct shmex_order_request r = { .client_id = 1000 + h->index, .user = 1 + h->index % 4,
 					 .symbol = MP_BTC_USD, .side = SHMEX_BUY,
