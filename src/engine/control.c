@@ -37,6 +37,8 @@
 #define SX_HELLO_TIMEOUT_NS INT64_C(2000000000)
 #define SX_DRAIN_TIMEOUT_NS INT64_C(3000000000)
 #define SX_BLOCKED_TIMEOUT_NS INT64_C(2000000000)
+#define SX_CLOSING_MAX 64
+#define SX_CLOSING_TIMEOUT_NS INT64_C(1000000000)
 #define SX_MAX_GRANT_UIDS 4096
 /* Queue entries per session slot: a slot has at most one live entry, the
  * rest are entries of sessions that left before their turn (skipped). */
@@ -86,6 +88,12 @@ struct sx_control {
 	 * head of the reply ring, and since when (UINT32_MAX: none) */
 	uint32_t blocked_slot;
 	int64_t blocked_since;
+	/* refused connections being closed gently: WELCOME sent, write side
+	 * shut, what the client still sends is read until it hangs up (closing
+	 * with unread data would reset the peer before it read the refusal) */
+	int closing_fd[SX_CLOSING_MAX];
+	int64_t closing_since[SX_CLOSING_MAX];
+	uint32_t nclosing;
 	/* refusals logged at most once a second; the others counted */
 	int64_t refused_logged_at;
 	uint32_t refused_quiet;
@@ -707,11 +715,39 @@ static void sx_refuse_now(struct sx_control *c, int fd, int status, const char *
 	w.h.status = status;
 	snprintf(w.text, sizeof w.text, "%s", text);
 	send(fd, &w, sizeof w, MSG_NOSIGNAL | MSG_DONTWAIT);
-	char sink[sizeof(struct shmex_ctl_hello)];
-	while (recv(fd, sink, sizeof sink, MSG_DONTWAIT) > 0)
-		;
-	close(fd);
 	sx_log_refusal(c, w.text);
+	/* Not closed yet: its HELLO may still be on the way, and closing with
+	 * unread data would reset the client before it reads the refusal. */
+	shutdown(fd, SHUT_WR);
+	if (c->nclosing == SX_CLOSING_MAX) {
+		close(fd); /* a flood of refusals: no gentleness for the excess */
+		return;
+	}
+	c->closing_fd[c->nclosing] = fd;
+	c->closing_since[c->nclosing] = sx_now_ns();
+	c->nclosing++;
+}
+
+/* Reads and drops what refused clients still send; closes each when it
+ * hangs up or after SX_CLOSING_TIMEOUT_NS. */
+static void sx_closing_tick(struct sx_control *c)
+{
+	const int64_t now = sx_now_ns();
+	for (uint32_t i = 0; i < c->nclosing;) {
+		char sink[512];
+		ssize_t r;
+		while ((r = recv(c->closing_fd[i], sink, sizeof sink, MSG_DONTWAIT)) > 0)
+			;
+		const int gone = r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+		if (gone || now - c->closing_since[i] > SX_CLOSING_TIMEOUT_NS) {
+			close(c->closing_fd[i]);
+			c->nclosing--;
+			c->closing_fd[i] = c->closing_fd[c->nclosing];
+			c->closing_since[i] = c->closing_since[c->nclosing];
+			continue;
+		}
+		i++;
+	}
 }
 
 static void sx_accept(struct sx_control *c)
@@ -804,8 +840,8 @@ int sx_control_run(struct sx_engine *e, void (*ready)(void), char *err, size_t c
 	c.blocked_slot = UINT32_MAX;
 	const uint32_t N = e->cfg.max_sessions;
 	c.conns = calloc(N, sizeof *c.conns);
-	c.pfd = calloc(N + 3, sizeof *c.pfd);
-	c.pfd_conn = calloc(N + 3, sizeof *c.pfd_conn);
+	c.pfd = calloc(N + 3 + SX_CLOSING_MAX, sizeof *c.pfd);
+	c.pfd_conn = calloc(N + 3 + SX_CLOSING_MAX, sizeof *c.pfd_conn);
 	c.gw_sessions = calloc(e->cfg.gateways, sizeof *c.gw_sessions);
 	c.gw_ctl = calloc(e->cfg.gateways, sizeof *c.gw_ctl);
 	c.notes = calloc(e->cfg.gateways, sizeof *c.notes);
@@ -850,6 +886,10 @@ int sx_control_run(struct sx_engine *e, void (*ready)(void), char *err, size_t c
 			c.pfd[n] = (struct pollfd){ c.listen_fd, POLLIN, 0 };
 			c.pfd_conn[n++] = UINT32_MAX;
 		}
+		for (uint32_t i = 0; i < c.nclosing; i++) {
+			c.pfd[n] = (struct pollfd){ c.closing_fd[i], POLLIN, 0 };
+			c.pfd_conn[n++] = UINT32_MAX;
+		}
 		for (uint32_t i = 0; i < N; i++)
 			if (e->sessions[i].fd >= 0) {
 				const short ev = i == c.blocked_slot ? POLLIN | POLLOUT : POLLIN;
@@ -884,6 +924,7 @@ int sx_control_run(struct sx_engine *e, void (*ready)(void), char *err, size_t c
 			c.blocked_slot = UINT32_MAX;
 			sx_conn_close(&c, slot, "control answer not read for 2 s");
 		}
+		sx_closing_tick(&c);
 		sx_take_replies(&c);
 		sx_take_notes(&c);
 		const int64_t now = sx_now_ns();
@@ -905,6 +946,8 @@ int sx_control_run(struct sx_engine *e, void (*ready)(void), char *err, size_t c
 	}
 	if (c.sig_fd >= 0)
 		close(c.sig_fd);
+	for (uint32_t i = 0; i < c.nclosing; i++)
+		close(c.closing_fd[i]);
 	free(c.conns);
 	free(c.pfd);
 	free(c.pfd_conn);
