@@ -135,6 +135,18 @@ struct shmex_ctl_header {
 };
 _Static_assert(sizeof(struct shmex_ctl_header) == 24, "ctl header: 24 bytes");
 
+/** Fills a header (magic, type, flags, whole length, status, ref). */
+static inline void shmex_ctl_header_set(struct shmex_ctl_header *h, uint16_t type, uint16_t flags,
+					uint32_t len, int32_t status, uint64_t ref)
+{
+	h->magic = SHMEX_CTL_MAGIC;
+	h->type = type;
+	h->flags = flags;
+	h->len = len;
+	h->status = status;
+	h->ref = ref;
+}
+
 struct shmex_ctl_hello {
 	struct shmex_ctl_header h;
 	uint32_t version;         /**< SHMEX_SESSION_VERSION */

@@ -424,6 +424,8 @@ static inline void sx_ring_gateway(struct shmex_client *c)
 	 * either it sees the new head or we see it sleeping. */
 	struct shmex_bell *b = c->gateway_bell;
 	if (shmex_bell_should_ring(b)) {
+		/* relaxed: only moves the futex word; the request ring's
+		 * release and W1 order what the gateway reads */
 		__atomic_fetch_add(&b->bell, 1, __ATOMIC_RELAXED);
 		sx_futex(&b->bell, FUTEX_WAKE, 1, NULL);
 	}

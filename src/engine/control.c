@@ -135,12 +135,7 @@ static void sx_send_reply(struct sx_control *c, uint32_t slot, uint64_t ref, int
 {
 	struct shmex_ctl_reply r;
 	memset(&r, 0, sizeof r);
-	r.h.magic = SHMEX_CTL_MAGIC;
-	r.h.type = SHMEX_CTL_REPLY;
-	r.h.flags = SHMEX_CTLF_END;
-	r.h.len = sizeof r;
-	r.h.status = status;
-	r.h.ref = ref;
+	shmex_ctl_header_set(&r.h, SHMEX_CTL_REPLY, SHMEX_CTLF_END, sizeof r, status, ref);
 	r.id = id;
 	if (text)
 		snprintf(r.text, sizeof r.text, "%s", text);
@@ -154,12 +149,7 @@ static void sx_welcome(struct sx_control *c, uint32_t slot, uint64_t ref, int st
 	struct sx_session *s = &e->sessions[slot];
 	struct shmex_ctl_welcome w;
 	memset(&w, 0, sizeof w);
-	w.h.magic = SHMEX_CTL_MAGIC;
-	w.h.type = SHMEX_CTL_WELCOME;
-	w.h.flags = SHMEX_CTLF_END;
-	w.h.len = sizeof w;
-	w.h.status = status;
-	w.h.ref = ref;
+	shmex_ctl_header_set(&w.h, SHMEX_CTL_WELCOME, SHMEX_CTLF_END, sizeof w, status, ref);
 	if (status == 0) {
 		w.session_id = s->id;
 		w.gateway = s->gateway;
@@ -260,6 +250,7 @@ static void sx_gw_send(struct sx_control *c, uint32_t g, uint32_t op, uint32_t s
 		return;
 	}
 	struct shmex_bell *bell = &c->e->bells[g];
+	/* relaxed: only moves the futex word; the ring's release publishes */
 	__atomic_fetch_add(&bell->bell, 1, __ATOMIC_RELAXED);
 	sx_bell_ring(bell);
 }
@@ -536,12 +527,9 @@ static void sx_status_tail(struct sx_control *c, uint32_t slot, struct shmex_ctl
 			memcpy(it->name, s->name, SHMEX_NAME_LEN);
 		}
 		if (count == max || last) {
-			pl->h.magic = SHMEX_CTL_MAGIC;
-			pl->h.type = SHMEX_CTL_SESSION_INFO;
-			pl->h.flags = last ? SHMEX_CTLF_END : 0;
-			pl->h.len = (uint32_t)(sizeof *pl + (size_t)count * sizeof *items);
-			pl->h.status = 0;
-			pl->h.ref = st->h.ref;
+			shmex_ctl_header_set(&pl->h, SHMEX_CTL_SESSION_INFO, last ? SHMEX_CTLF_END : 0,
+					     (uint32_t)(sizeof *pl + (size_t)count * sizeof *items), 0,
+					     st->h.ref);
 			pl->count = count;
 			pl->total = st->sessions;
 			sx_send(c, slot, pl, pl->h.len);
@@ -708,11 +696,7 @@ static void sx_refuse_now(struct sx_control *c, int fd, int status, const char *
 {
 	struct shmex_ctl_welcome w;
 	memset(&w, 0, sizeof w);
-	w.h.magic = SHMEX_CTL_MAGIC;
-	w.h.type = SHMEX_CTL_WELCOME;
-	w.h.flags = SHMEX_CTLF_END;
-	w.h.len = sizeof w;
-	w.h.status = status;
+	shmex_ctl_header_set(&w.h, SHMEX_CTL_WELCOME, SHMEX_CTLF_END, sizeof w, status, 0);
 	snprintf(w.text, sizeof w.text, "%s", text);
 	send(fd, &w, sizeof w, MSG_NOSIGNAL | MSG_DONTWAIT);
 	sx_log_refusal(c, w.text);

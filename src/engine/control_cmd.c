@@ -22,12 +22,7 @@ static _Thread_local _Alignas(16) uint8_t sx_bytes[SHMEX_CTL_MAX];
 static void sx_header(struct shmex_ctl_header *h, const struct sx_ctl_in *in, uint16_t type,
 		      uint32_t len, int status, uint16_t flags)
 {
-	h->magic = SHMEX_CTL_MAGIC;
-	h->type = type;
-	h->flags = flags;
-	h->len = len;
-	h->status = status;
-	h->ref = in->req.h.ref;
+	shmex_ctl_header_set(h, type, flags, len, status, in->req.h.ref);
 }
 
 static void sx_reply(struct sx_matcher *m, const struct sx_ctl_in *in, int status, uint64_t id,

@@ -325,6 +325,8 @@ void sx_engine_stop(struct sx_engine *e)
 		struct sx_thread *t = &e->threads[i];
 		if (!t->started)
 			continue;
+		/* relaxed: only moves the futex word; `running` (release above)
+		 * is what the woken thread acquires */
 		__atomic_fetch_add(&t->bell->bell, 1, __ATOMIC_RELAXED);
 		sx_bell_ring(t->bell);
 		pthread_join(t->tid, NULL);

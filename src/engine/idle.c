@@ -57,6 +57,7 @@ int sx_bell_ring(struct shmex_bell *b)
 	/* W1: pairs with the sleeper's S1 (shmex_bells.h). */
 	if (!shmex_bell_should_ring(b))
 		return 0;
+	/* the futex word: what the sleeper waits on is ordered by W1/S1 */
 	__atomic_fetch_add(&b->bell, 1, __ATOMIC_RELEASE);
 	syscall(SYS_futex, &b->bell, FUTEX_WAKE, 1, NULL, NULL, 0);
 	return 1;

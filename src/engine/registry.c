@@ -103,6 +103,7 @@ struct sx_registry *sx_registry_create(uint32_t max_symbols)
 	}
 	t->n = max_symbols + 1;
 	memset(t->matcher, 0xff, (size_t)t->n * sizeof(uint32_t));
+	/* before any reader runs; release for the same pairing as updates */
 	__atomic_store_n(&r->grants, g, __ATOMIC_RELEASE);
 	__atomic_store_n(&r->routes, t, __ATOMIC_RELEASE);
 	return r;
