@@ -97,6 +97,10 @@ enum shmex_ledger_cause {
 	SHMEX_LC_TRADE = 4,      /**< a fill: locked paid out, available received */
 	SHMEX_LC_FEE = 5,        /**< fee account: fees (net of rebates) and rounding of a trade */
 	SHMEX_LC_RELEASE = 6,    /**< locked -> available: surplus, cancel, expiry, kill, amend down */
+	SHMEX_LC_TRANSFER_IN = 7,  /**< available += amount, from another exchange of one engine
+				        (ref: the sender's index) */
+	SHMEX_LC_TRANSFER_OUT = 8, /**< available -= amount, to another exchange of one engine
+				        (ref: the receiver's index) */
 };
 
 /** One balance movement: one cache line. Carries the balance after it, so
@@ -184,6 +188,15 @@ struct shmex_exchange_config {
 	/** Optional: receives every order report as it is made (owner thread). */
 	void (*report_sink)(void *ctx, const struct shmex_order_report *r);
 	void *report_ctx;
+	/** Optional: a sequence counter shared by several exchanges of one
+	 *  engine (shmexd with several matchers). Each event takes the next
+	 *  number from it with an atomic add, so numbers are unique across
+	 *  the exchanges and increase along every chain of cause and effect
+	 *  between their threads. NULL: the exchange counts on its own. */
+	uint64_t *shared_seq;
+	/** Order ids and trade ids start after this (0: at 1). Exchanges of
+	 *  one engine take disjoint ranges (shmexd: matcher k uses k << 48). */
+	uint64_t id_base;
 };
 
 struct shmex_asset_params {
@@ -434,6 +447,47 @@ int shmex_exchange_deposit(struct shmex_exchange *ex, uint32_t user, uint32_t as
  */
 int shmex_exchange_withdraw(struct shmex_exchange *ex, uint32_t user, uint32_t asset,
 			    int64_t amount, uint64_t ref, uint64_t *seq);
+
+/**
+ * Moves @p amount into (transfer_in) or out of (transfer_out) the
+ * available balance of @p user, who may be SHMEX_FEE_ACCOUNT, from or to
+ * another exchange of the same engine (@p peer, its index, goes into the
+ * ledger entry's ref). The asset's supply here changes by the amount, so
+ * shmex_exchange_check() holds in each exchange; the engine's journal
+ * accounts for the funds in flight between the two.
+ * @return 0; SHMEX_E_UNKNOWN_USER; SHMEX_E_UNKNOWN_ASSET; SHMEX_E_INVAL
+ *         (amount <= 0); SHMEX_E_OVERFLOW (transfer_in beyond INT64_MAX);
+ *         SHMEX_E_NOFUNDS (transfer_out: available < amount).
+ */
+int shmex_exchange_transfer_in(struct shmex_exchange *ex, uint32_t user, uint32_t asset,
+			       int64_t amount, uint64_t peer, uint64_t *seq);
+/** See shmex_exchange_transfer_in(). */
+int shmex_exchange_transfer_out(struct shmex_exchange *ex, uint32_t user, uint32_t asset,
+				int64_t amount, uint64_t peer, uint64_t *seq);
+
+/**
+ * What a new order would lock if it were accepted: the asset (quote for a
+ * buy, base for a sell) and the amount, computed exactly as
+ * shmex_exchange_submit() computes its reservation. An order that would be
+ * refused before its funds are checked (unknown symbol, bad quantity or
+ * price, an amount that overflows) needs nothing: *asset = 0, *amount = 0.
+ * Lets an engine move just enough funds to the exchange that runs the
+ * order, so that this exchange's funds check gives the same answer as one
+ * exchange holding every balance.
+ */
+void shmex_exchange_entry_need(const struct shmex_exchange *ex,
+			       const struct shmex_order_request *req, uint32_t *asset,
+			       int64_t *amount);
+
+/**
+ * An upper bound of what an amend of an order on @p symbol to @p new_price
+ * and @p new_qty may lock more, for either side (the caller need not know
+ * the order's side): *quote of the symbol's quote asset if it is a buy,
+ * *base of its base asset if it is a sell. 0 where the amend would be
+ * refused before its funds are checked. See shmex_exchange_entry_need().
+ */
+void shmex_exchange_amend_need(const struct shmex_exchange *ex, uint32_t symbol,
+			       int64_t new_price, int64_t new_qty, int64_t *quote, int64_t *base);
 
 /**
  * Reads a balance; @p user may be SHMEX_FEE_ACCOUNT.

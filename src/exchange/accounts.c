@@ -61,7 +61,7 @@ int shmex_exchange_deposit(struct shmex_exchange *ex, uint32_t user, uint32_t as
 	 * every balance and every amount a trade can move. */
 	if (__builtin_add_overflow(ex->assets[asset].supply, amount, &supply))
 		return SHMEX_E_OVERFLOW;
-	ex->cur_seq = ++ex->seq;
+	sx_next_seq(ex);
 	rc = sx_move(ex, user, asset, amount, 0, SHMEX_LC_DEPOSIT, ref, 0);
 	if (rc != 0) {
 		sx_fault(ex, "deposit: balance move refused (%d)", rc);
@@ -82,7 +82,7 @@ int shmex_exchange_withdraw(struct shmex_exchange *ex, uint32_t user, uint32_t a
 		return rc;
 	if (sx_account(ex, user, asset)->available < amount)
 		return SHMEX_E_NOFUNDS;
-	ex->cur_seq = ++ex->seq;
+	sx_next_seq(ex);
 	rc = sx_move(ex, user, asset, -amount, 0, SHMEX_LC_WITHDRAWAL, ref, 0);
 	if (rc != 0) {
 		sx_fault(ex, "withdrawal: balance move refused (%d)", rc);
@@ -92,6 +92,52 @@ int shmex_exchange_withdraw(struct shmex_exchange *ex, uint32_t user, uint32_t a
 	if (seq)
 		*seq = ex->cur_seq;
 	return 0;
+}
+
+/* A move between this exchange and another of the same engine: the supply
+ * here follows the funds, so Σ balances = supply holds in each. */
+static int sx_transfer(struct shmex_exchange *ex, uint32_t user, uint32_t asset, int64_t amount,
+		       uint64_t peer, uint64_t *seq, int in)
+{
+	int64_t supply;
+
+	if (user > ex->n_users)
+		return SHMEX_E_UNKNOWN_USER;
+	if (!sx_asset_ok(ex, asset))
+		return SHMEX_E_UNKNOWN_ASSET;
+	if (amount <= 0)
+		return SHMEX_E_INVAL;
+	if (in) {
+		if (__builtin_add_overflow(ex->assets[asset].supply, amount, &supply))
+			return SHMEX_E_OVERFLOW;
+	} else {
+		if (sx_account(ex, user, asset)->available < amount)
+			return SHMEX_E_NOFUNDS;
+		supply = ex->assets[asset].supply - amount;
+	}
+	sx_next_seq(ex);
+	int rc = sx_move(ex, user, asset, in ? amount : -amount, 0,
+			 in ? SHMEX_LC_TRANSFER_IN : SHMEX_LC_TRANSFER_OUT, peer, 0);
+	if (rc != 0) {
+		sx_fault(ex, "transfer: balance move refused (%d)", rc);
+		return rc;
+	}
+	ex->assets[asset].supply = supply;
+	if (seq)
+		*seq = ex->cur_seq;
+	return 0;
+}
+
+int shmex_exchange_transfer_in(struct shmex_exchange *ex, uint32_t user, uint32_t asset,
+			       int64_t amount, uint64_t peer, uint64_t *seq)
+{
+	return sx_transfer(ex, user, asset, amount, peer, seq, 1);
+}
+
+int shmex_exchange_transfer_out(struct shmex_exchange *ex, uint32_t user, uint32_t asset,
+				int64_t amount, uint64_t peer, uint64_t *seq)
+{
+	return sx_transfer(ex, user, asset, amount, peer, seq, 0);
 }
 
 int shmex_exchange_balance(const struct shmex_exchange *ex, uint32_t user, uint32_t asset,

@@ -25,7 +25,8 @@ int shmex_exchange_create(const struct shmex_exchange_config *cfg, struct shmex_
 	    cfg->max_users == 0 || cfg->max_orders < 2 || cfg->max_orders > (1u << 28) ||
 	    cfg->max_assets > 65535u || cfg->max_symbols > (1u << 20) ||
 	    cfg->max_users > (1u << 24) || (uint64_t)(cfg->max_users + 1) * cfg->max_assets > (1u << 28) ||
-	    cfg->start_time < 0) /* the books' clocks start at 0 and never go back */
+	    cfg->start_time < 0 || /* the books' clocks start at 0 and never go back */
+	    cfg->id_base > (UINT64_C(1) << 62))
 		return SHMEX_E_INVAL;
 	struct shmex_exchange *ex = calloc(1, sizeof *ex);
 	if (ex == NULL)
@@ -40,7 +41,9 @@ int shmex_exchange_create(const struct shmex_exchange_config *cfg, struct shmex_
 	ex->order_mask = n_orders - 1;
 	ex->clid_mask = 4 * n_orders - 1; /* load <= 1/4: short probe runs */
 	ex->clid_shift = (uint32_t)(64 - __builtin_ctzll((uint64_t)ex->clid_mask + 1));
-	ex->next_order_id = 1;
+	ex->next_order_id = cfg->id_base + 1;
+	ex->next_trade_id = cfg->id_base;
+	ex->shared_seq = cfg->shared_seq;
 	ex->now = cfg->start_time;
 	ex->next_expiry = INT64_MAX;
 	if (cfg->ledger_capacity > (1u << 30) || cfg->report_capacity > (1u << 30)) {
@@ -465,7 +468,7 @@ static int sx_reject_keeps_record(uint16_t reason)
 static int sx_reject_new(struct shmex_exchange *ex, const struct shmex_order_request *r,
 			 uint16_t reason, struct shmex_order_ack *ack)
 {
-	ex->cur_seq = ++ex->seq;
+	sx_next_seq(ex);
 	struct sx_order *o = sx_reject_keeps_record(reason) ? sx_order_alloc(ex) : NULL;
 	uint64_t id = 0;
 	if (o) {
@@ -524,16 +527,65 @@ int shmex_exchange_submit(struct shmex_exchange *ex, const struct shmex_order_re
 	/* The book reports ACCEPTED (the lock is applied then), trades, the
 	 * end of the remainder and any stops it triggered, through the sink.
 	 * Its first event, ACCEPTED or REJECTED, takes the next number. */
-	const uint64_t first = ex->seq + 1;
+	ex->cmd_first = 0;
 	if (req->tif == SHMEX_GTD && req->expire_at < ex->next_expiry)
 		ex->next_expiry = req->expire_at;
 	int rc = shmex_book_submit(s->book, &plan.bo);
 	if (SX_UNLIKELY(rc != 0)) {
-		sx_ack(ack, o->id, first, o->reason, SHMEX_OS_REJECTED);
+		sx_ack(ack, o->id, sx_cmd_first(ex), o->reason, SHMEX_OS_REJECTED);
 		return rc;
 	}
-	sx_ack(ack, o->id, first, SHMEX_R_NONE, o->status);
+	sx_ack(ack, o->id, sx_cmd_first(ex), SHMEX_R_NONE, o->status);
 	return 0;
+}
+
+/* ---- what an order needs (an engine moves that much to its exchange) ----- */
+
+void shmex_exchange_entry_need(const struct shmex_exchange *ex,
+			       const struct shmex_order_request *r, uint32_t *asset,
+			       int64_t *amount)
+{
+	const struct sx_symbol *s =
+		r->symbol >= 1 && r->symbol <= ex->n_symbols ? &ex->symbols[r->symbol] : NULL;
+	int64_t need = 0;
+
+	*asset = 0;
+	*amount = 0;
+	if (s == NULL || r->qty <= 0 || r->price < 0)
+		return;
+	/* The same amounts as sx_prepare()'s plan->lock. */
+	if (r->side == SHMEX_SELL) {
+		if (__builtin_mul_overflow(r->qty, s->p.lot_size, &need))
+			return;
+	} else if (r->side == SHMEX_BUY && r->quote_budget > 0) {
+		need = r->quote_budget;
+	} else if (r->side == SHMEX_BUY) {
+		if (r->price == 0 || sx_buy_reserve(s, 0, r->price, r->qty, &need) != 0)
+			return;
+	} else {
+		return;
+	}
+	*asset = r->side == SHMEX_BUY ? s->p.quote : s->p.base;
+	*amount = need;
+}
+
+void shmex_exchange_amend_need(const struct shmex_exchange *ex, uint32_t symbol,
+			       int64_t new_price, int64_t new_qty, int64_t *quote, int64_t *base)
+{
+	const struct sx_symbol *s =
+		symbol >= 1 && symbol <= ex->n_symbols ? &ex->symbols[symbol] : NULL;
+
+	*quote = 0;
+	*base = 0;
+	if (s == NULL || new_price <= 0 || new_qty <= 0)
+		return;
+	/* An amend's need is sx_buy_reserve() with the order's own remainder
+	 * of rounding (wrem), which never exceeds the value with none, less
+	 * what the order already holds: both bounded by these. */
+	if (__builtin_mul_overflow(new_qty, s->p.lot_size, base))
+		*base = 0;
+	if (sx_buy_reserve(s, 0, new_price, new_qty, quote) != 0)
+		*quote = 0;
 }
 
 /* ---- prefetch hints ------------------------------------------------------ */
@@ -604,14 +656,14 @@ int shmex_exchange_cancel(struct shmex_exchange *ex, uint32_t user, uint64_t ord
 	if (o == NULL)
 		return sx_refuse(ack, NULL, order_id, 0, SHMEX_R_UNKNOWN_ORDER);
 	ex->cmd_reason = SHMEX_R_NONE;
-	const uint64_t first = ex->seq + 1;
+	ex->cmd_first = 0;
 	int rc = shmex_book_cancel(ex->symbols[o->symbol].book, order_id);
 	if (rc != 0) {
 		sx_fault(ex, "order %llu live here but unknown to its book",
 			 (unsigned long long)order_id);
-		return sx_refuse(ack, o, order_id, first, ex->cmd_reason);
+		return sx_refuse(ack, o, order_id, sx_cmd_first(ex), ex->cmd_reason);
 	}
-	sx_ack(ack, order_id, first, SHMEX_R_NONE, o->status);
+	sx_ack(ack, order_id, sx_cmd_first(ex), SHMEX_R_NONE, o->status);
 	return 0;
 }
 
@@ -662,12 +714,12 @@ int shmex_exchange_amend(struct shmex_exchange *ex, uint32_t user, uint64_t orde
 	/* AMENDED or REDUCED comes back through the sink, which moves the
 	 * reservation to the new price and quantity before any trade. */
 	ex->cmd_reason = SHMEX_R_NONE;
-	const uint64_t first = ex->seq + 1;
+	ex->cmd_first = 0;
 	int rc = shmex_book_amend(s->book, order_id, new_price, new_qty);
 	if (rc != 0)
-		return sx_refuse(ack, o, order_id, first,
+		return sx_refuse(ack, o, order_id, sx_cmd_first(ex),
 				 ex->cmd_reason ? ex->cmd_reason : SHMEX_R_BAD_OPTION);
-	sx_ack(ack, order_id, first, SHMEX_R_NONE, o->status);
+	sx_ack(ack, order_id, sx_cmd_first(ex), SHMEX_R_NONE, o->status);
 	return 0;
 }
 

@@ -250,7 +250,7 @@ void sx_book_sink(void *ctx, const struct shmex_book_event *ev)
 	struct sx_symbol *s = ctx;
 	struct shmex_exchange *ex = s->ex;
 
-	ex->cur_seq = ++ex->seq;
+	sx_next_seq(ex);
 	switch (ev->type) {
 	case SHMEX_EV_ACCEPTED:
 		sx_on_accepted(ex, s, ev);

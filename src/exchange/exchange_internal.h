@@ -163,6 +163,8 @@ struct shmex_exchange {
 	/* Sequences and clock. */
 	uint64_t seq;          /* last event number given */
 	uint64_t cur_seq;      /* the event being applied */
+	uint64_t *shared_seq;  /* cfg.shared_seq: numbers come from there */
+	uint64_t cmd_first;    /* first number the running call took (0: none yet) */
 	uint64_t next_trade_id;
 	int64_t now;
 	/* No GTD order of any book expires before this (INT64_MAX: none), so
@@ -188,6 +190,31 @@ struct shmex_exchange {
 	int fault;
 	char fault_msg[200];
 };
+
+/* Gives the next event its number (ex->cur_seq, also returned). With a
+ * shared counter the add is relaxed: every add on one atomic object is
+ * ordered by its modification order, which agrees with happens-before
+ * (read-modify-write coherence), so an event applied after a message from
+ * another exchange's thread (a ring's release/acquire) always takes a
+ * larger number than every event that thread numbered before sending it.
+ * No other memory is published through the counter. */
+static inline uint64_t sx_next_seq(struct shmex_exchange *ex)
+{
+	const uint64_t n = ex->shared_seq
+				   ? __atomic_add_fetch(ex->shared_seq, 1, __ATOMIC_RELAXED)
+				   : ex->seq + 1;
+	ex->seq = n;
+	ex->cur_seq = n;
+	if (ex->cmd_first == 0)
+		ex->cmd_first = n;
+	return n;
+}
+
+/* The number of a call's first event (set by the call to 0 before it). */
+static inline uint64_t sx_cmd_first(const struct shmex_exchange *ex)
+{
+	return ex->cmd_first ? ex->cmd_first : ex->seq + 1;
+}
 
 /* ---- accounts.c ------------------------------------------------------ */
 

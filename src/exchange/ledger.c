@@ -181,6 +181,8 @@ const char *shmex_ledger_cause_name(int cause)
 	case SHMEX_LC_TRADE: return "trade";
 	case SHMEX_LC_FEE: return "fee";
 	case SHMEX_LC_RELEASE: return "release";
+	case SHMEX_LC_TRANSFER_IN: return "transfer in";
+	case SHMEX_LC_TRANSFER_OUT: return "transfer out";
 	default: return "?";
 	}
 }

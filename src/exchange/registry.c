@@ -33,7 +33,7 @@ int shmex_exchange_add_asset(struct shmex_exchange *ex, const struct shmex_asset
 	memcpy(as->code, p->code, SHMEX_CODE_LEN);
 	as->decimals = p->decimals;
 	as->used = 1;
-	ex->cur_seq = ++ex->seq;
+	sx_next_seq(ex);
 	if (id)
 		*id = a;
 	return 0;
@@ -137,7 +137,7 @@ int shmex_exchange_add_symbol(struct shmex_exchange *ex, const struct shmex_symb
 		return rc;
 	shmex_book_advance(s->book, ex->now);
 	ex->n_symbols = sid;
-	ex->cur_seq = ++ex->seq;
+	sx_next_seq(ex);
 	if (id)
 		*id = sid;
 	return 0;
@@ -162,7 +162,7 @@ int shmex_exchange_set_status(struct shmex_exchange *ex, uint32_t symbol, int st
 	if (status != SHMEX_SYMBOL_OPEN && status != SHMEX_SYMBOL_HALTED)
 		return SHMEX_E_INVAL;
 	s->p.status = (uint8_t)status;
-	ex->cur_seq = ++ex->seq;
+	sx_next_seq(ex);
 	return 0;
 }
 
@@ -174,7 +174,7 @@ int shmex_exchange_set_reference(struct shmex_exchange *ex, uint32_t symbol, int
 	if (price < 0)
 		return SHMEX_E_BAD_PRICE;
 	s->p.ref_price = price;
-	ex->cur_seq = ++ex->seq;
+	sx_next_seq(ex);
 	return 0;
 }
 
@@ -212,7 +212,7 @@ int shmex_exchange_add_user(struct shmex_exchange *ex, const struct shmex_user_p
 	u->tokens = u->cap;
 	u->refilled_at = ex->now;
 	u->head = u->tail = SX_NONE;
-	ex->cur_seq = ++ex->seq;
+	sx_next_seq(ex);
 	if (id)
 		*id = uid;
 	return 0;
