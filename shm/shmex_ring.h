@@ -268,6 +268,21 @@ static inline int64_t shmex_ring_available(struct shmex_ring *r)
 	return (int64_t)(r->peer - r->index);
 }
 
+/**
+ * Consumer: like shmex_ring_available(), but re-reads the producer's head
+ * even when slots are known already (a consumer that must see beyond what
+ * it has: the journal, to know an event is whole).
+ */
+static inline int64_t shmex_ring_refresh(struct shmex_ring *r)
+{
+	/* C1 again: pairs with the producer's P1 release of head. */
+	const uint64_t head = __atomic_load_n(&r->ctl->head, __ATOMIC_ACQUIRE);
+	if (head - r->index > r->slots)
+		return SHMEX_E_PROTOCOL;
+	r->peer = head;
+	return (int64_t)(r->peer - r->index);
+}
+
 /** Consumer: the @p i-th readable slot (i < shmex_ring_available()). Its
  *  bytes may still be changed by a hostile producer: copy, then check. */
 static inline const void *shmex_ring_peek(const struct shmex_ring *r, uint32_t i)

@@ -468,9 +468,13 @@ int shmex_exchange_transfer_out(struct shmex_exchange *ex, uint32_t user, uint32
 /**
  * What a new order would lock if it were accepted: the asset (quote for a
  * buy, base for a sell) and the amount, computed exactly as
- * shmex_exchange_submit() computes its reservation. An order that would be
- * refused before its funds are checked (unknown symbol, bad quantity or
- * price, an amount that overflows) needs nothing: *asset = 0, *amount = 0.
+ * shmex_exchange_submit() computes its reservation once every earlier
+ * check has passed. An order on no known symbol, with a quantity not
+ * positive, a negative price, a buy with neither price nor budget, or an
+ * amount that overflows needs nothing: *asset = 0, *amount = 0. For other
+ * orders the exchange would refuse before the funds check (a bad option,
+ * size or band, say) the amount is still what the lock would be: moving it
+ * does no harm, since an engine gives back what an order did not lock.
  * Lets an engine move just enough funds to the exchange that runs the
  * order, so that this exchange's funds check gives the same answer as one
  * exchange holding every balance.
@@ -483,8 +487,10 @@ void shmex_exchange_entry_need(const struct shmex_exchange *ex,
  * An upper bound of what an amend of an order on @p symbol to @p new_price
  * and @p new_qty may lock more, for either side (the caller need not know
  * the order's side): *quote of the symbol's quote asset if it is a buy,
- * *base of its base asset if it is a sell. 0 where the amend would be
- * refused before its funds are checked. See shmex_exchange_entry_need().
+ * *base of its base asset if it is a sell: 0 for an unknown symbol, a
+ * price or quantity not positive, or an amount that overflows (an amend
+ * refused later, for its size, band or order, may still get a bound). See
+ * shmex_exchange_entry_need().
  */
 void shmex_exchange_amend_need(const struct shmex_exchange *ex, uint32_t symbol,
 			       int64_t new_price, int64_t new_qty, int64_t *quote, int64_t *base);

@@ -366,7 +366,7 @@ static void sx_to_matcher(struct sx_control *c, const struct sx_ctl_in *in)
 		return;
 	}
 	c->matcher_busy = 1;
-	sx_bell_ring(c->e->matcher_wake);
+	sx_bell_ring(c->e->hub_wake);
 }
 
 /* The matcher is free: the next queued request of a session still there. */

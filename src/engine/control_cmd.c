@@ -25,7 +25,7 @@ static void sx_header(struct shmex_ctl_header *h, const struct sx_ctl_in *in, ui
 	shmex_ctl_header_set(h, type, flags, len, status, in->req.h.ref);
 }
 
-static void sx_reply(struct sx_matcher *m, const struct sx_ctl_in *in, int status, uint64_t id,
+static void sx_reply(struct sx_ctl_exec *m, const struct sx_ctl_in *in, int status, uint64_t id,
 		     uint64_t value, const char *text)
 {
 	struct shmex_ctl_reply *r = SX_REPLY;
@@ -35,19 +35,19 @@ static void sx_reply(struct sx_matcher *m, const struct sx_ctl_in *in, int statu
 	r->value = value;
 	if (text)
 		snprintf(r->text, sizeof r->text, "%s", text);
-	sx_matcher_ctl_reply(m, in->conn, r, sizeof *r);
+	sx_ctl_exec_reply(m, in->conn, r, sizeof *r);
 }
 
 /* List replies: items are appended; a full packet is sent and a new one
  * begun; sx_list_end() sends the last with END. */
 struct sx_list {
-	struct sx_matcher *m;
+	struct sx_ctl_exec *m;
 	const struct sx_ctl_in *in;
 	uint16_t type;
 	uint32_t item, max, total;
 };
 
-static void sx_list_begin(struct sx_list *l, struct sx_matcher *m, const struct sx_ctl_in *in,
+static void sx_list_begin(struct sx_list *l, struct sx_ctl_exec *m, const struct sx_ctl_in *in,
 			  uint16_t type, uint32_t item)
 {
 	l->m = m;
@@ -65,7 +65,7 @@ static void sx_list_flush(struct sx_list *l, uint16_t flags)
 	const uint32_t len = (uint32_t)(sizeof *p + (size_t)p->count * l->item);
 	sx_header(&p->h, l->in, l->type, len, 0, flags);
 	p->total = l->total;
-	sx_matcher_ctl_reply(l->m, l->in->conn, p, len);
+	sx_ctl_exec_reply(l->m, l->in->conn, p, len);
 	p->count = 0;
 }
 
@@ -84,7 +84,8 @@ static void sx_list_end(struct sx_list *l)
 	sx_list_flush(l, SHMEX_CTLF_END);
 }
 
-static void sx_symbol_item(struct shmex_exchange *ex, uint32_t id, struct shmex_ctl_symbol_item *it)
+static void sx_symbol_item(const struct sx_engine *e, struct shmex_exchange *ex, uint32_t id,
+			   struct shmex_ctl_symbol_item *it)
 {
 	struct shmex_symbol_params p;
 	memset(it, 0, sizeof *it);
@@ -102,7 +103,7 @@ static void sx_symbol_item(struct shmex_exchange *ex, uint32_t id, struct shmex_
 	it->bid_levels = shmex_book_level_count(b, SHMEX_BUY);
 	it->ask_levels = shmex_book_level_count(b, SHMEX_SELL);
 	it->orders = shmex_book_order_count(b);
-	it->matcher = 0;
+	it->matcher = sx_engine_route(e, id);
 	it->tick_size = p.tick_size;
 	it->lot_size = p.lot_size;
 	it->min_qty = p.min_qty;
@@ -111,45 +112,46 @@ static void sx_symbol_item(struct shmex_exchange *ex, uint32_t id, struct shmex_
 	it->taker_fee_ppm = p.taker_fee_ppm;
 }
 
-static void sx_do_symbols(struct sx_matcher *m, const struct sx_ctl_in *in)
+static void sx_do_symbols(struct sx_ctl_exec *m, const struct sx_ctl_in *in)
 {
-	struct shmex_exchange *ex = sx_matcher_exchange(m);
+	struct shmex_exchange *ex = m->ex;
 	uint32_t n = 0;
 	shmex_exchange_counts(ex, NULL, &n, NULL);
 	struct sx_list l;
 	sx_list_begin(&l, m, in, SHMEX_CTL_SYMBOL_INFO, sizeof(struct shmex_ctl_symbol_item));
 	for (uint32_t s = 1; s <= n && s <= SX_CTL_ITEMS_MAX; s++) {
 		struct shmex_ctl_symbol_item it;
-		sx_symbol_item(ex, s, &it);
+		sx_symbol_item(m->e, ex, s, &it);
 		sx_list_add(&l, &it);
 	}
 	sx_list_end(&l);
 }
 
-static void sx_do_status(struct sx_matcher *m, const struct sx_ctl_in *in)
+static void sx_do_status(struct sx_ctl_exec *m, const struct sx_ctl_in *in)
 {
-	struct sx_engine *e = sx_matcher_engine(m);
-	struct shmex_exchange *ex = sx_matcher_exchange(m);
+	struct sx_engine *e = m->e;
+	struct shmex_exchange *ex = m->ex;
 	struct shmex_ctl_status_info *st = SX_STATUS;
 	memset(st, 0, sizeof *st);
 	sx_header(&st->h, in, SHMEX_CTL_STATUS_INFO, sizeof *st, 0, 0);
-	st->seq = shmex_exchange_seq(ex);
+	st->seq = e->nmatchers > 1 ? __atomic_load_n(&e->seq_counter, __ATOMIC_RELAXED)
+				   : shmex_exchange_seq(ex);
 	st->uptime_ns = sx_now_ns() - e->start_ns;
 	st->now = shmex_exchange_now(ex);
 	st->max_sessions = e->cfg.max_sessions;
 	st->gateways = e->cfg.gateways;
-	st->matchers = 1;
+	st->matchers = e->nmatchers;
 	st->wait_policy = e->cfg.wait_policy;
 	st->pid = (uint32_t)getpid();
 	shmex_exchange_counts(ex, &st->assets, &st->symbols, &st->users);
 	/* The control thread adds the session table (it owns it) and ends the
 	 * answer. */
-	sx_matcher_ctl_reply(m, in->conn, st, sizeof *st);
+	sx_ctl_exec_reply(m, in->conn, st, sizeof *st);
 }
 
-static void sx_do_balances(struct sx_matcher *m, const struct sx_ctl_in *in)
+static void sx_do_balances(struct sx_ctl_exec *m, const struct sx_ctl_in *in)
 {
-	struct shmex_exchange *ex = sx_matcher_exchange(m);
+	struct shmex_exchange *ex = m->ex;
 	uint32_t nassets = 0, nusers = 0;
 	shmex_exchange_counts(ex, &nassets, NULL, &nusers);
 	/* User 0 is the fee account: admins may read it (conservation checks). */
@@ -178,9 +180,9 @@ static void sx_do_balances(struct sx_matcher *m, const struct sx_ctl_in *in)
 	sx_list_end(&l);
 }
 
-static void sx_do_orders(struct sx_matcher *m, const struct sx_ctl_in *in)
+static void sx_do_orders(struct sx_ctl_exec *m, const struct sx_ctl_in *in)
 {
-	struct shmex_exchange *ex = sx_matcher_exchange(m);
+	struct shmex_exchange *ex = m->ex;
 	struct sx_list l;
 	uint64_t after = 0;
 	uint32_t total = 0;
@@ -207,10 +209,10 @@ static void sx_do_orders(struct sx_matcher *m, const struct sx_ctl_in *in)
 	sx_list_end(&l);
 }
 
-static void sx_do_order(struct sx_matcher *m, const struct sx_ctl_in *in)
+static void sx_do_order(struct sx_ctl_exec *m, const struct sx_ctl_in *in)
 {
 	struct shmex_order_state st;
-	int rc = shmex_exchange_order(sx_matcher_exchange(m), in->req.order_id, &st);
+	int rc = shmex_exchange_order(m->ex, in->req.order_id, &st);
 	/* Whether the asker may see it (a grant for st.user) is checked by the
 	 * control thread on the way back. */
 	if (rc != 0) {
@@ -223,9 +225,9 @@ static void sx_do_order(struct sx_matcher *m, const struct sx_ctl_in *in)
 	sx_list_end(&l);
 }
 
-static void sx_do_book(struct sx_matcher *m, const struct sx_ctl_in *in)
+static void sx_do_book(struct sx_ctl_exec *m, const struct sx_ctl_in *in)
 {
-	const struct shmex_book *b = shmex_exchange_book(sx_matcher_exchange(m), in->req.symbol);
+	const struct shmex_book *b = shmex_exchange_book(m->ex, in->req.symbol);
 	if (!b) {
 		sx_reply(m, in, SHMEX_E_UNKNOWN_SYMBOL, 0, 0, "no such symbol");
 		return;
@@ -249,9 +251,9 @@ static void sx_do_book(struct sx_matcher *m, const struct sx_ctl_in *in)
 	sx_list_end(&l);
 }
 
-static void sx_do_assets(struct sx_matcher *m, const struct sx_ctl_in *in)
+static void sx_do_assets(struct sx_ctl_exec *m, const struct sx_ctl_in *in)
 {
-	struct shmex_exchange *ex = sx_matcher_exchange(m);
+	struct shmex_exchange *ex = m->ex;
 	uint32_t n = 0;
 	shmex_exchange_counts(ex, &n, NULL, NULL);
 	struct sx_list l;
@@ -265,15 +267,18 @@ static void sx_do_assets(struct sx_matcher *m, const struct sx_ctl_in *in)
 		it.asset = a;
 		it.decimals = ap.decimals;
 		memcpy(it.code, ap.code, SHMEX_CODE_LEN);
-		shmex_exchange_supply(ex, a, &it.supply);
+		if (m->supply) /* the bank: deposits - withdrawals of the whole engine */
+			it.supply = m->supply[a];
+		else
+			shmex_exchange_supply(ex, a, &it.supply);
 		sx_list_add(&l, &it);
 	}
 	sx_list_end(&l);
 }
 
-static void sx_do_admin(struct sx_matcher *m, const struct sx_ctl_in *in)
+static void sx_do_admin(struct sx_ctl_exec *m, const struct sx_ctl_in *in)
 {
-	struct shmex_exchange *ex = sx_matcher_exchange(m);
+	struct shmex_exchange *ex = m->ex;
 	const struct shmex_ctl_request *q = &in->req;
 	uint32_t id = 0, count = 0;
 	uint64_t seq = 0;
@@ -322,7 +327,28 @@ static void sx_do_admin(struct sx_matcher *m, const struct sx_ctl_in *in)
 	}
 }
 
-void sx_matcher_control(struct sx_matcher *m, const struct sx_ctl_in *in)
+void sx_ctl_exec_plain(struct sx_ctl_exec *x, const struct sx_ctl_in *in, int status, uint64_t id,
+		       const char *text)
+{
+	sx_reply(x, in, status, id, 0, text);
+}
+
+void sx_ctl_exec_reply(struct sx_ctl_exec *x, uint32_t conn, const void *pkt, uint32_t len)
+{
+	static _Thread_local struct sx_ctl_out out;
+	if (len > SX_CTL_PKT_MAX)
+		len = SX_CTL_PKT_MAX;
+	out.conn = conn;
+	out.len = len;
+	memcpy(out.pkt, pkt, len);
+	const size_t bytes = offsetof(struct sx_ctl_out, pkt) + len;
+	/* Never full: one request at a time is let in, and a whole answer
+	 * fits (engine.h, SX_CTL_ITEMS_MAX). */
+	if (shmex_ring_push(x->reply, &out, bytes) != 1)
+		sx_log("control reply ring full: a bug (reply dropped)");
+}
+
+void sx_ctl_execute(struct sx_ctl_exec *m, const struct sx_ctl_in *in)
 {
 	switch (in->req.h.type) {
 	case SHMEX_CTL_STATUS: sx_do_status(m, in); break;

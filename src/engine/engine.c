@@ -3,8 +3,9 @@
  * the configured registries (assets, symbols, users, deposits, grants),
  * and runs the agents on threads: one thread doing a gateway's and the
  * matcher's work (layout "shared", for small machines), or one thread per
- * gateway and one for the matcher (layout "dedicated"), each optionally
- * pinned; the journal on its own thread when events are checked.
+ * gateway, per matcher and, with several matchers, one for the bank
+ * (layout "dedicated"), each optionally pinned; the journal on its own
+ * thread when events are checked.
  */
 #define _GNU_SOURCE 1
 #include <errno.h>
@@ -87,18 +88,41 @@ static int sx_alloc_rings(struct sx_engine *e)
 	}
 	e->ring_mem[0] = sx_ring_alloc(SX_CTL_IN_SLOTS, SX_CTL_IN_SLOT);
 	e->ring_mem[1] = sx_ring_alloc(SX_CTL_OUT_SLOTS, SX_CTL_OUT_SLOT);
-	e->ring_mem[2] = sx_ring_alloc(SX_LEDGER_SLOTS, sizeof(struct shmex_ledger_entry));
-	if (!e->ring_mem[0] || !e->ring_mem[1] || !e->ring_mem[2])
+	if (!e->ring_mem[0] || !e->ring_mem[1])
 		return SHMEX_E_NOMEM;
 	shmex_ring_attach(&e->ctl_in_prod, e->ring_mem[0], SX_CTL_IN_SLOTS, SX_CTL_IN_SLOT);
-	shmex_ring_attach(&e->ctl_in_cons, e->ring_mem[0], SX_CTL_IN_SLOTS, SX_CTL_IN_SLOT);
-	shmex_ring_attach(&e->ctl_out_prod, e->ring_mem[1], SX_CTL_OUT_SLOTS, SX_CTL_OUT_SLOT);
 	shmex_ring_attach(&e->ctl_out_cons, e->ring_mem[1], SX_CTL_OUT_SLOTS, SX_CTL_OUT_SLOT);
-	shmex_ring_attach(&e->ledger_prod, e->ring_mem[2], SX_LEDGER_SLOTS,
-			  sizeof(struct shmex_ledger_entry));
-	shmex_ring_attach(&e->ledger_cons, e->ring_mem[2], SX_LEDGER_SLOTS,
-			  sizeof(struct shmex_ledger_entry));
+	for (uint32_t i = 0; e->check_events && i < e->nstreams; i++)
+		if (!(e->ledger_mem[i] = sx_ring_alloc(SX_LEDGER_SLOTS,
+						       sizeof(struct shmex_ledger_entry))))
+			return SHMEX_E_NOMEM;
+	const uint32_t M = e->nmatchers;
+	if (M == 1)
+		return 0;
+	e->mcmd_mem = calloc(M, sizeof(void *));
+	e->mout_mem = calloc(M, sizeof(void *));
+	e->mctl_in_mem = calloc(M, sizeof(void *));
+	e->mctl_out_mem = calloc(M, sizeof(void *));
+	if (!e->mcmd_mem || !e->mout_mem || !e->mctl_in_mem || !e->mctl_out_mem)
+		return SHMEX_E_NOMEM;
+	for (uint32_t k = 0; k < M; k++) {
+		e->mcmd_mem[k] = sx_ring_alloc(SX_CMD_SLOTS, SX_CMD_SLOT);
+		e->mout_mem[k] = sx_ring_alloc(SX_OUT_SLOTS, SX_OUT_SLOT);
+		e->mctl_in_mem[k] = sx_ring_alloc(SX_CTL_IN_SLOTS, SX_CTL_IN_SLOT);
+		e->mctl_out_mem[k] = sx_ring_alloc(SX_CTL_OUT_SLOTS, SX_CTL_OUT_SLOT);
+		if (!e->mcmd_mem[k] || !e->mout_mem[k] || !e->mctl_in_mem[k] || !e->mctl_out_mem[k])
+			return SHMEX_E_NOMEM;
+	}
 	return 0;
+}
+
+uint32_t sx_engine_route(const struct sx_engine *e, uint32_t symbol)
+{
+	if (e->nmatchers <= 1 || symbol == 0)
+		return 0;
+	if (symbol <= e->cfg.nsymbols)
+		return e->cfg.symbols[symbol - 1].matcher;
+	return (symbol - 1) % e->nmatchers;
 }
 
 /* The gateways' bells: a sealed memfd every client maps. */
@@ -120,9 +144,10 @@ static int sx_alloc_bells(struct sx_engine *e)
 }
 
 /* Registries of the configuration, before any thread runs. */
-static int sx_apply_config(struct sx_engine *e, char *err, size_t cap)
+/* The assets, symbols and users of the configuration, in one exchange. */
+static int sx_apply_registries(struct sx_engine *e, struct shmex_exchange *ex, char *err,
+			       size_t cap)
 {
-	struct shmex_exchange *ex = sx_matcher_exchange(e->matcher);
 	const struct sx_config *c = &e->cfg;
 	uint32_t id;
 	int rc;
@@ -138,11 +163,29 @@ static int sx_apply_config(struct sx_engine *e, char *err, size_t cap)
 		}
 		sx_registry_route(e->reg, id, c->symbols[i].matcher);
 	}
-	for (uint32_t i = 0; i < c->nusers; i++) {
+	for (uint32_t i = 0; i < c->nusers; i++)
 		if ((rc = shmex_exchange_add_user(ex, &c->users[i].limits, &id)) != 0) {
 			snprintf(err, cap, "user %s: %s", c->users[i].name, shmex_strerror(rc));
 			return rc;
 		}
+	return 0;
+}
+
+static int sx_apply_config(struct sx_engine *e, char *err, size_t cap)
+{
+	const struct sx_config *c = &e->cfg;
+	/* Every exchange knows every asset, symbol and user, with the same
+	 * ids; the funds are the one owner's: the matcher's, or the bank's. */
+	struct shmex_exchange *ex = e->bank ? sx_bank_exchange(e->bank)
+					    : sx_matcher_exchange(e->matchers[0]);
+	int rc;
+	for (uint32_t k = 0; k < e->nmatchers; k++)
+		if ((rc = sx_apply_registries(e, sx_matcher_exchange(e->matchers[k]), err, cap)) != 0)
+			return rc;
+	if (e->bank && (rc = sx_apply_registries(e, ex, err, cap)) != 0)
+		return rc;
+	for (uint32_t i = 0; i < c->nusers; i++) {
+		const uint32_t id = i + 1;
 		for (uint32_t f = 0; f < c->users[i].nfunds; f++) {
 			const struct sx_cfg_fund *fd = &c->users[i].funds[f];
 			rc = shmex_exchange_deposit(ex, id, fd->asset, fd->amount, 0, NULL);
@@ -153,6 +196,8 @@ static int sx_apply_config(struct sx_engine *e, char *err, size_t cap)
 			}
 		}
 	}
+	if (e->bank)
+		sx_bank_config_done(e->bank);
 	for (uint32_t i = 0; i < c->ngrants; i++)
 		if ((rc = sx_registry_grant(e->reg, c->grants[i].uid, c->grants[i].user,
 					    c->grants[i].roles)) != 0)
@@ -163,18 +208,14 @@ static int sx_apply_config(struct sx_engine *e, char *err, size_t cap)
 int sx_engine_create(const struct sx_config *cfg, int check_events, struct sx_engine **out,
 		     char *err, size_t cap)
 {
-	if (cfg->matchers != 1) {
-		/* The exchange core is one single-threaded object today; cutting it
-		 * across matcher threads is the next step (ARCHITECTURE.md). */
-		snprintf(err, cap, "matchers = %u: this version runs exactly one matcher thread",
-			 cfg->matchers);
-		return SHMEX_E_INVAL;
-	}
 	struct sx_engine *e = calloc(1, sizeof *e);
 	if (!e)
 		return SHMEX_E_NOMEM;
 	e->cfg = *cfg;
 	e->check_events = check_events;
+	e->nmatchers = cfg->matchers;
+	e->nstreams = cfg->matchers > 1 ? cfg->matchers + 1 : 1;
+	e->matchers = calloc(cfg->matchers, sizeof *e->matchers);
 	e->bells_fd = -1;
 	e->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	e->start_ns = sx_now_ns();
@@ -185,15 +226,20 @@ int sx_engine_create(const struct sx_config *cfg, int check_events, struct sx_en
 		e->sessions[i].fd = -1;
 		e->sessions[i].memfd = -1;
 	}
-	int rc = (e->wake_fd < 0 || !e->sessions || !e->gateways || !e->reg) ? SHMEX_E_NOMEM : 0;
+	int rc = (e->wake_fd < 0 || !e->sessions || !e->gateways || !e->reg || !e->matchers)
+			 ? SHMEX_E_NOMEM
+			 : 0;
 	if (rc == 0)
 		rc = sx_alloc_rings(e);
 	if (rc == 0)
 		rc = sx_alloc_bells(e);
-	e->matcher_wake = cfg->layout == SX_LAYOUT_SHARED && e->bells ? &e->bells[0]
-								     : &e->matcher_bell;
-	if (rc == 0)
-		rc = sx_matcher_create(e, &e->matcher);
+	e->hub_wake = cfg->layout == SX_LAYOUT_SHARED && e->bells ? &e->bells[0]
+		      : e->nmatchers > 1				  ? &e->bank_bell
+									  : &e->matcher_bells[0];
+	for (uint32_t k = 0; rc == 0 && k < e->nmatchers; k++)
+		rc = sx_matcher_create(e, k, &e->matchers[k]);
+	if (rc == 0 && e->nmatchers > 1)
+		rc = sx_bank_create(e, &e->bank);
 	for (uint32_t g = 0; rc == 0 && g < cfg->gateways; g++)
 		rc = sx_gateway_create(e, g, &e->gateways[g]);
 	if (rc == 0 && check_events)
@@ -290,15 +336,21 @@ int sx_engine_start(struct sx_engine *e, char *err, size_t cap)
 	if (e->cfg.layout == SX_LAYOUT_SHARED) {
 		t = sx_thread_add(e, "engine", &e->bells[0], 1);
 		sx_thread_agent(t, sx_gateway_work, e->gateways[0]);
-		sx_thread_agent(t, sx_matcher_work, e->matcher);
+		sx_thread_agent(t, sx_matcher_work, e->matchers[0]);
 		sx_thread_agent(t, sx_gateway_flush, e->gateways[0]);
 	} else {
 		for (uint32_t g = 0; g < e->cfg.gateways; g++) {
 			t = sx_thread_add(e, "gateway", &e->bells[g], 1);
 			sx_thread_agent(t, sx_gateway_work, e->gateways[g]);
 		}
-		t = sx_thread_add(e, "matcher", &e->matcher_bell, 0);
-		sx_thread_agent(t, sx_matcher_work, e->matcher);
+		if (e->bank) {
+			t = sx_thread_add(e, "bank", &e->bank_bell, 0);
+			sx_thread_agent(t, sx_bank_work, e->bank);
+		}
+		for (uint32_t k = 0; k < e->nmatchers; k++) {
+			t = sx_thread_add(e, "matcher", &e->matcher_bells[k], 0);
+			sx_thread_agent(t, sx_matcher_work, e->matchers[k]);
+		}
 	}
 	if (e->journal) {
 		t = sx_thread_add(e, "journal", &e->journal_bell, 0);
@@ -332,7 +384,7 @@ void sx_engine_stop(struct sx_engine *e)
 		pthread_join(t->tid, NULL);
 		t->started = 0;
 	}
-	/* One last fold of what the matcher left in the ledger ring. */
+	/* One last fold of what the exchanges left in the ledger rings. */
 	if (e->journal)
 		while (sx_journal_work(e->journal) > 0)
 			;
@@ -354,7 +406,9 @@ void sx_engine_destroy(struct sx_engine *e)
 	}
 	for (uint32_t g = 0; e->gateways && g < e->cfg.gateways; g++)
 		sx_gateway_destroy(e->gateways[g]);
-	sx_matcher_destroy(e->matcher);
+	for (uint32_t k = 0; e->matchers && k < e->nmatchers; k++)
+		sx_matcher_destroy(e->matchers[k]);
+	sx_bank_destroy(e->bank);
 	sx_journal_destroy(e->journal);
 	for (uint32_t g = 0; e->cmd_mem && g < e->cfg.gateways; g++) {
 		free(e->cmd_mem[g]);
@@ -366,8 +420,21 @@ void sx_engine_destroy(struct sx_engine *e)
 	free(e->out_mem);
 	free(e->gw_ctl_mem);
 	free(e->note_mem);
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 2; i++)
 		free(e->ring_mem[i]);
+	for (uint32_t i = 0; i < e->nstreams; i++)
+		free(e->ledger_mem[i]);
+	for (uint32_t k = 0; e->mcmd_mem && k < e->nmatchers; k++) {
+		free(e->mcmd_mem[k]);
+		free(e->mout_mem[k]);
+		free(e->mctl_in_mem[k]);
+		free(e->mctl_out_mem[k]);
+	}
+	free(e->mcmd_mem);
+	free(e->mout_mem);
+	free(e->mctl_in_mem);
+	free(e->mctl_out_mem);
+	free(e->matchers);
 	if (e->bells)
 		munmap(e->bells, e->bells_size);
 	if (e->bells_fd >= 0)

@@ -46,6 +46,10 @@ enum sx_cmd_op {
 				   answers it in its place in the session's order */
 };
 
+/* sx_cmd.flags for a command the bank sent to every matcher (several
+ * matchers): the bank merges their answers into one (bank.c). */
+#define SX_CMD_BROADCAST 0x80u
+
 /* SX_CMD_REJECT flags: the refused request was a new order (u.submit). */
 #define SX_REJECT_SUBMIT 1u
 
@@ -64,6 +68,11 @@ struct sx_cmd {
 			int64_t price, qty;
 		} target; /* CANCEL, AMEND, MASS_CANCEL, PING (client_id: tag) */
 	} u;
+	/* Several matchers: funds the bank moved to the matcher for this
+	 * command (asset 0: none), credited there before it runs (bank.c). */
+	uint16_t xfer_asset[2];
+	uint32_t pad2;
+	int64_t xfer_amount[2];
 };
 _Static_assert(sizeof(struct sx_cmd) <= 128, "cmd fits a 128-byte slot");
 #define SX_CMD_SLOT 128u
@@ -74,13 +83,17 @@ enum sx_out_kind {
 	SX_OUT_REPORT = 1,         /* rep goes to session's response ring */
 	SX_OUT_SESSION_CLOSED = 2, /* the matcher forgot the session: no more reports for it */
 	SX_OUT_FENCE = 3,
+	SX_OUT_TRANSFER = 4,       /* several matchers: funds a matcher gives back to the bank */
 };
 
 struct sx_out {
 	uint16_t kind;    /* enum sx_out_kind */
 	uint16_t session;
 	uint32_t pad;
-	uint8_t pad2[56];
+	/* SX_OUT_TRANSFER: what moved out of the matcher's exchange */
+	uint32_t xfer_user, xfer_asset;
+	int64_t xfer_amount;
+	uint8_t pad2[40];
 	struct shmex_report rep;
 };
 _Static_assert(sizeof(struct sx_out) == 192, "out: three lines");
@@ -186,6 +199,7 @@ struct sx_engine;
 
 struct sx_gateway;
 struct sx_matcher;
+struct sx_bank;
 struct sx_journal;
 
 int sx_gateway_create(struct sx_engine *e, uint32_t index, struct sx_gateway **out);
@@ -200,15 +214,41 @@ int sx_gateway_flush(void *g);
  *  the matcher finds that ring full, in the same thread). */
 int sx_gateway_drain_out(struct sx_gateway *g);
 
-int sx_matcher_create(struct sx_engine *e, struct sx_matcher **out);
+/** Matcher @p index. With one matcher it owns every account and talks to
+ *  the gateways; with several, each owns the books of its symbols and
+ *  talks to the bank (bank.c), which owns the accounts. */
+int sx_matcher_create(struct sx_engine *e, uint32_t index, struct sx_matcher **out);
 void sx_matcher_destroy(struct sx_matcher *m);
 int sx_matcher_work(void *m);
 struct shmex_exchange *sx_matcher_exchange(struct sx_matcher *m);
-struct sx_engine *sx_matcher_engine(struct sx_matcher *m);
-/** Executes one control request on the matcher thread (control_cmd.c). */
-void sx_matcher_control(struct sx_matcher *m, const struct sx_ctl_in *in);
-/** Emits one reply packet for the control thread (control_cmd.c helpers). */
-void sx_matcher_ctl_reply(struct sx_matcher *m, uint32_t conn, const void *pkt, uint32_t len);
+
+/** The bank (several matchers only): owns every user's free funds, sits
+ *  between the gateways and the matchers, and runs control requests. */
+int sx_bank_create(struct sx_engine *e, struct sx_bank **out);
+void sx_bank_destroy(struct sx_bank *b);
+int sx_bank_work(void *b);
+/** The configuration's deposits are in: they are the engine's supply. */
+void sx_bank_config_done(struct sx_bank *b);
+struct shmex_exchange *sx_bank_exchange(struct sx_bank *b);
+
+/** Who runs control requests, and where its answers go (control_cmd.c). */
+struct sx_ctl_exec {
+	struct sx_engine *e;
+	struct shmex_exchange *ex;
+	struct shmex_ring *reply;  /* producer view */
+	const int64_t *supply;     /* ASSETS: each asset's supply (NULL: ex's own) */
+};
+/** Executes one control request against x->ex (control_cmd.c). */
+void sx_ctl_execute(struct sx_ctl_exec *x, const struct sx_ctl_in *in);
+/** Emits one reply packet (never waits: a whole answer fits the ring). */
+void sx_ctl_exec_reply(struct sx_ctl_exec *x, uint32_t conn, const void *pkt, uint32_t len);
+/** A CTLF_END REPLY packet (status, id, text) for @p in. */
+void sx_ctl_exec_plain(struct sx_ctl_exec *x, const struct sx_ctl_in *in, int status, uint64_t id,
+		       const char *text);
+
+/** The matcher that owns @p symbol: the config's for the symbols it names
+ *  (ids 1..n, added first, in order), else (symbol - 1) % matchers. */
+uint32_t sx_engine_route(const struct sx_engine *e, uint32_t symbol);
 
 int sx_journal_create(struct sx_engine *e, struct sx_journal **out);
 void sx_journal_destroy(struct sx_journal *j);
@@ -241,16 +281,31 @@ struct sx_thread {
 	const char *name;
 };
 
+/* Journal streams: one ledger ring per exchange (matchers 0..M-1, then
+ * the bank when M > 1). */
+#define SX_MAX_STREAMS (SX_CFG_MAX_THREADS + 1)
+
 struct sx_engine {
 	struct sx_config cfg;
 	struct sx_registry *reg;
-	struct shmex_exchange *ex;   /* owned and used by the matcher thread only */
-	struct sx_matcher *matcher;
+	uint32_t nmatchers;
+	struct sx_matcher **matchers;
+	struct sx_bank *bank;        /* several matchers only */
 	struct sx_gateway **gateways;
 	/* per gateway g: the memory of its four rings (each side attaches its
-	 * own private view): cmd (g -> matcher), out (matcher -> g), gw_ctl
-	 * (control -> g), note (g -> control) */
+	 * own private view): cmd (g -> hub), out (hub -> g), gw_ctl
+	 * (control -> g), note (g -> control). The hub is the matcher, or the
+	 * bank when there are several matchers. */
 	void **cmd_mem, **out_mem, **gw_ctl_mem, **note_mem;
+	/* several matchers, per matcher k: bank -> k commands, k -> bank
+	 * reports and transfers, and the bank <-> k control rings */
+	void **mcmd_mem, **mout_mem, **mctl_in_mem, **mctl_out_mem;
+	/* ledger rings, one per exchange (journal streams) */
+	uint32_t nstreams;
+	void *ledger_mem[SX_MAX_STREAMS];
+	/* every exchange takes its event numbers here (several matchers) */
+	_Alignas(64) uint64_t seq_counter;
+	uint8_t seq_pad[56];
 	/* slots of the gw_ctl and note rings: more than a gateway can ever have
 	 * pending (an ATTACH and a DETACH per session, a DRAIN), so neither the
 	 * control thread nor a gateway ever waits on them */
@@ -262,13 +317,13 @@ struct sx_engine {
 	int bells_fd;
 	struct shmex_bell *bells;
 	uint64_t bells_size;
-	struct shmex_bell matcher_bell, journal_bell;
-	struct shmex_bell *matcher_wake; /* the bell of the matcher's thread */
-	/* control <-> matcher */
-	struct shmex_ring ctl_in_prod, ctl_in_cons;   /* control -> matcher */
-	struct shmex_ring ctl_out_prod, ctl_out_cons; /* matcher -> control */
-	struct shmex_ring ledger_prod, ledger_cons;   /* matcher -> journal */
-	void *ring_mem[3];
+	struct shmex_bell matcher_bells[SX_CFG_MAX_THREADS];
+	struct shmex_bell bank_bell, journal_bell;
+	struct shmex_bell *hub_wake;  /* the bell of the hub's thread (gateways ring it) */
+	/* control <-> the control executor (the matcher, or the bank) */
+	struct shmex_ring ctl_in_prod;  /* control -> executor (it attaches its own view) */
+	struct shmex_ring ctl_out_cons; /* executor -> control */
+	void *ring_mem[2];
 	int wake_fd;        /* eventfd: matcher/gateways -> control thread */
 	/* run state: written by the control thread (release), read by all agents (acquire) */
 	int running;
@@ -277,8 +332,8 @@ struct sx_engine {
 	int rcu_registered;  /* the control thread is a QSBR reader */
 	int64_t start_ns;
 	uint32_t nthreads;
-	struct sx_thread threads[SX_CFG_MAX_THREADS + 2];
-	/* the matcher's event sequence after its last duty cycle (relaxed: a
+	struct sx_thread threads[SX_CFG_MAX_THREADS + 3];
+	/* the event sequence after the hub's last duty cycle (relaxed: a
 	 * figure for WELCOME, no ordering with anything) */
 	uint64_t seq_now;
 	/* counters for STATUS (relaxed) */

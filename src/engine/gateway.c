@@ -393,7 +393,7 @@ int sx_gateway_work(void *arg)
 	}
 	work += sent;
 	if (sent && e->cfg.layout != SX_LAYOUT_SHARED)
-		sx_bell_ring(e->matcher_wake);
+		sx_bell_ring(e->hub_wake);
 	if (g->fenced == 1 && !g->drained) {
 		sx_shutdown_notice(g);
 		g->drained = 1;

@@ -1,14 +1,23 @@
 /*
- * The matcher agent: owns the exchange (books, accounts, ledger) and runs
- * every command the gateways send it, in the order each gateway sent them.
- * Reports from the exchange's sink are routed to the session that placed
- * the order (owners.c) through that session's gateway's out ring; the last
- * report a command produced for its own session carries SHMEX_RPTF_DONE.
- * Ledger entries go to the journal's ring when the journal runs.
+ * The matcher agent: owns an exchange and runs every command sent to it,
+ * in the order each sender sent them. Reports from the exchange's sink are
+ * routed to the session that placed the order (owners.c); the last report
+ * a command produced for its own session carries SHMEX_RPTF_DONE. Ledger
+ * entries go to the journal's ring when the journal runs.
  *
- * This thread is the only one that touches the exchange, so every event
- * takes its number from the exchange's one sequence in the order it is
- * applied: any gap-free prefix of the stream is a state that existed.
+ * One matcher: its exchange holds every book and every account, and it
+ * talks to the gateways directly. Several matchers (docs/ARCHITECTURE.md,
+ * "Several matchers"): each exchange holds the books of its symbols and,
+ * per user, only the funds its orders hold; the bank (bank.c) owns the
+ * rest and is this matcher's only sender. A command arrives with the funds
+ * the bank moved for it (credited before it runs); after it, every
+ * balance it left available goes back to the bank (SX_OUT_TRANSFER),
+ * ahead of the command's reports, so a client that has its answer finds
+ * its proceeds at the bank already.
+ *
+ * Events take their numbers when they are applied, on this thread (from
+ * the exchange's own sequence, or from the engine's shared counter with
+ * several matchers: see sx_next_seq() in src/exchange/).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,15 +26,34 @@
 #include "owners.h"
 
 #define SX_CMD_BATCH 64u
+#define SX_STAGE_MAX 4096u    /* reports held until a command's funds are back */
+#define SX_TOUCHED_MAX 16384u /* accounts a command moved (beyond: all are swept) */
+
+struct sx_touched {
+	uint32_t user, asset;
+};
 
 struct sx_matcher {
 	struct sx_engine *e;
 	struct shmex_exchange *ex;
 	struct sx_owners *owners;
-	uint32_t ngw;
+	uint32_t index;
+	uint8_t shard;            /* several matchers: the bank is our only sender */
+	uint8_t journal;          /* ledger entries go to the journal */
+	uint32_t ngw;             /* senders: the gateways, or 1 (the bank) */
 	struct shmex_ring *cmd;   /* [ngw] consumer views */
 	struct shmex_ring *out;   /* [ngw] producer views */
+	struct shmex_bell **out_bell; /* [ngw] the reader's bell */
 	uint8_t *out_dirty;       /* [ngw] published since the last bell */
+	struct shmex_ring ctl_in, ctl_out; /* control requests and answers */
+	struct shmex_ring ledger;  /* producer view, to the journal */
+	struct sx_ctl_exec exec;
+	uint64_t marked_seq;      /* the counter at the last idle mark */
+	/* shard: reports of the running command, and the accounts it moved */
+	struct sx_out *stage;
+	uint32_t staged;
+	uint32_t ntouched;
+	struct sx_touched *touched;
 	uint16_t *session_gw;     /* [max_sessions] gateway of each session */
 	/* the command being run */
 	uint16_t cur_session;
@@ -70,7 +98,7 @@ static void sx_report_from_order(const struct shmex_order_report *r, struct shme
 	o->time = r->time;
 }
 
-/* Writes one out message for gateway @p g; waits (or, in the shared
+/* Writes one out message for sender @p g; waits (or, in the shared
  * layout, lets the gateway drain in this thread) while its ring is full. */
 static void sx_out_push(struct sx_matcher *m, uint32_t g, const struct sx_out *msg)
 {
@@ -81,14 +109,37 @@ static void sx_out_push(struct sx_matcher *m, uint32_t g, const struct sx_out *m
 		if (m->e->cfg.layout == SX_LAYOUT_SHARED) {
 			sx_gateway_drain_out(m->e->gateways[g]);
 		} else {
-			/* Stopping: the gateway threads may be gone already. */
+			/* Stopping: the reader's thread may be gone already. */
 			if (!__atomic_load_n(&m->e->running, __ATOMIC_ACQUIRE))
 				return;
-			sx_bell_ring(&m->e->bells[g]);
+			sx_bell_ring(m->out_bell[g]);
 			sx_cpu_relax();
 		}
 	}
 	m->out_dirty[g] = 1;
+}
+
+static void sx_sweep(struct sx_matcher *m);
+
+/* Several matchers: the command's funds go back before its reports. */
+static void sx_stage_flush(struct sx_matcher *m)
+{
+	sx_sweep(m);
+	for (uint32_t i = 0; i < m->staged; i++)
+		sx_out_push(m, 0, &m->stage[i]);
+	m->staged = 0;
+}
+
+/* An out message in its place among the command's reports. */
+static void sx_out_send(struct sx_matcher *m, uint32_t g, const struct sx_out *msg)
+{
+	if (!m->shard) {
+		sx_out_push(m, g, msg);
+		return;
+	}
+	if (m->staged == SX_STAGE_MAX)
+		sx_stage_flush(m);
+	m->stage[m->staged++] = *msg;
 }
 
 static void sx_emit(struct sx_matcher *m, uint16_t session, const struct shmex_report *rep)
@@ -99,12 +150,11 @@ static void sx_emit(struct sx_matcher *m, uint16_t session, const struct shmex_r
 	if (g >= m->ngw)
 		return;
 	struct sx_out msg;
+	memset(&msg, 0, sizeof msg);
 	msg.kind = SX_OUT_REPORT;
 	msg.session = session;
-	msg.pad = 0;
-	memset(msg.pad2, 0, sizeof msg.pad2);
 	msg.rep = *rep;
-	sx_out_push(m, g, &msg);
+	sx_out_send(m, g, &msg);
 }
 
 /* The requester's own reports are held back by one, so the last can be
@@ -159,7 +209,14 @@ static void sx_on_ledger(void *ctx, const struct shmex_ledger_entry *le)
 {
 	struct sx_matcher *m = ctx;
 	struct sx_engine *e = m->e;
-	while (shmex_ring_push(&e->ledger_prod, le, sizeof *le) != 1) {
+	if (m->shard && le->d_available > 0) {
+		if (m->ntouched < SX_TOUCHED_MAX)
+			m->touched[m->ntouched] = (struct sx_touched){ le->user, le->asset };
+		m->ntouched++; /* beyond the array: sx_sweep() visits every account */
+	}
+	if (!m->journal)
+		return;
+	while (shmex_ring_push(&m->ledger, le, sizeof *le) != 1) {
 		if (!__atomic_load_n(&e->running, __ATOMIC_ACQUIRE))
 			return; /* stopping: the journal may be gone (it folds what is left) */
 		sx_bell_ring(&e->journal_bell);
@@ -169,16 +226,71 @@ static void sx_on_ledger(void *ctx, const struct shmex_ledger_entry *le)
 	m->ledger_pushed = 1;
 }
 
+/* The journal's frontier mark: every event this exchange numbered so far
+ * is in the ring, and its later ones will take larger numbers (journal.c).
+ * With the shared counter, its value now bounds both. */
+static void sx_push_mark(struct sx_matcher *m)
+{
+	struct shmex_ledger_entry mark;
+	memset(&mark, 0, sizeof mark);
+	mark.seq = m->shard ? __atomic_load_n(&m->e->seq_counter, __ATOMIC_RELAXED)
+			    : shmex_exchange_seq(m->ex);
+	sx_on_ledger(m, &mark);
+	m->marked_seq = mark.seq;
+}
+
 /* After a command: marks the end of its events for the journal. */
 static void sx_ledger_mark(struct sx_matcher *m)
 {
 	if (!m->ledger_open)
 		return;
-	struct shmex_ledger_entry mark;
-	memset(&mark, 0, sizeof mark);
-	mark.seq = shmex_exchange_seq(m->ex);
-	sx_on_ledger(m, &mark);
+	sx_push_mark(m);
 	m->ledger_open = 0;
+}
+
+/* Several matchers: gives the bank every balance the last commands left
+ * available here (proceeds, releases, fees, funds an order did not need).
+ * Between commands this exchange holds only what live orders lock. */
+static void sx_sweep(struct sx_matcher *m)
+{
+	if (!m->shard || m->ntouched == 0)
+		return;
+	const uint32_t n = m->ntouched;
+	uint32_t users, assets;
+	shmex_exchange_counts(m->ex, &assets, NULL, &users);
+	for (uint32_t i = 0, u = 0, a = 1;; i++) {
+		uint32_t user, asset;
+		if (n <= SX_TOUCHED_MAX) {
+			if (i == n)
+				break;
+			user = m->touched[i].user;
+			asset = m->touched[i].asset;
+		} else { /* too many to list: every account (cold) */
+			if (u > users)
+				break;
+			user = u;
+			asset = a;
+			if (++a > assets) {
+				a = 1;
+				u++;
+			}
+		}
+		struct shmex_balance b;
+		if (shmex_exchange_balance(m->ex, user, asset, &b) != 0 || b.available <= 0)
+			continue;
+		if (shmex_exchange_transfer_out(m->ex, user, asset, b.available, m->e->nmatchers,
+						NULL) != 0)
+			continue;
+		struct sx_out msg;
+		memset(&msg, 0, sizeof msg);
+		msg.kind = SX_OUT_TRANSFER;
+		msg.session = SX_NO_SESSION;
+		msg.xfer_user = user;
+		msg.xfer_asset = asset;
+		msg.xfer_amount = b.available;
+		sx_out_push(m, 0, &msg);
+	}
+	m->ntouched = 0;
 }
 
 /* A report for a request refused without an exchange event. */
@@ -284,8 +396,23 @@ static void sx_run_session_end(struct sx_matcher *m, uint32_t g, const struct sx
 	memset(&msg, 0, sizeof msg);
 	msg.kind = SX_OUT_SESSION_CLOSED;
 	msg.session = s;
-	sx_out_push(m, g, &msg);
+	sx_out_send(m, g, &msg);
 	m->session_gw[s] = 0xffff;
+}
+
+/* Several matchers: credits the funds the bank moved for this command. */
+static void sx_take_funds(struct sx_matcher *m, const struct sx_cmd *c)
+{
+	const uint32_t user = c->op == SX_CMD_SUBMIT ? c->u.submit.user : c->u.target.user;
+	for (int i = 0; i < 2; i++) {
+		if (c->xfer_asset[i] == 0 || c->xfer_amount[i] <= 0)
+			continue;
+		int rc = shmex_exchange_transfer_in(m->ex, user, c->xfer_asset[i], c->xfer_amount[i],
+						    m->e->nmatchers, NULL);
+		if (rc != 0) /* the bank moves funds only for users and assets all know */
+			sx_log("matcher %u: funds from the bank refused (%s): a bug", m->index,
+			       shmex_strerror(rc));
+	}
 }
 
 static void sx_run(struct sx_matcher *m, uint32_t g, const struct sx_cmd *c)
@@ -300,6 +427,8 @@ static void sx_run(struct sx_matcher *m, uint32_t g, const struct sx_cmd *c)
 	m->target_order = 0;
 	m->has_target_report = 0;
 	m->has_pending = 0;
+	if (m->shard && (c->op == SX_CMD_SUBMIT || c->op == SX_CMD_AMEND))
+		sx_take_funds(m, c);
 	switch (c->op) {
 	case SX_CMD_SUBMIT: {
 		struct shmex_order_ack ack;
@@ -336,7 +465,7 @@ static void sx_run(struct sx_matcher *m, uint32_t g, const struct sx_cmd *c)
 		memset(&msg, 0, sizeof msg);
 		msg.kind = SX_OUT_FENCE;
 		msg.session = c->session;
-		sx_out_push(m, g, &msg);
+		sx_out_send(m, g, &msg);
 		break;
 	}
 	default:
@@ -347,6 +476,8 @@ static void sx_run(struct sx_matcher *m, uint32_t g, const struct sx_cmd *c)
 		sx_emit(m, m->cur_session, &m->pending);
 		m->has_pending = 0;
 	}
+	if (m->shard)
+		sx_stage_flush(m);
 	m->cur_op = 0;
 	m->cur_session = SX_NO_SESSION;
 	sx_ledger_mark(m);
@@ -380,8 +511,15 @@ int sx_matcher_work(void *arg)
 			m->cur_session = SX_NO_SESSION;
 			shmex_exchange_advance(m->ex, now);
 			m->last_clock = now;
+			if (m->shard)
+				sx_stage_flush(m);
 			sx_ledger_mark(m);
 		}
+		/* Several exchanges: an idle one still moves the journal's
+		 * frontier on (journal.c), now and then. */
+		if (!pending && m->shard && m->journal &&
+		    __atomic_load_n(&e->seq_counter, __ATOMIC_RELAXED) != m->marked_seq)
+			sx_push_mark(m);
 	}
 	for (uint32_t g = 0; g < m->ngw; g++) {
 		int64_t n = shmex_ring_available(&m->cmd[g]);
@@ -405,26 +543,32 @@ int sx_matcher_work(void *arg)
 		work += (int)n;
 	}
 	/* Control requests (cold path), one per cycle. */
-	if (shmex_ring_available(&e->ctl_in_cons) > 0) {
+	if (shmex_ring_available(&m->ctl_in) > 0) {
 		static _Thread_local struct sx_ctl_in in;
-		shmex_ring_read(&e->ctl_in_cons, 0, &in, sizeof in);
-		shmex_ring_consume(&e->ctl_in_cons, 1);
-		sx_matcher_control(m, &in);
+		shmex_ring_read(&m->ctl_in, 0, &in, sizeof in);
+		shmex_ring_consume(&m->ctl_in, 1);
+		m->cur_session = SX_NO_SESSION;
+		sx_ctl_execute(&m->exec, &in);
+		if (m->shard) {
+			sx_stage_flush(m);
+			sx_bell_ring(&e->bank_bell);
+		} else {
+			sx_engine_wake_control(e);
+		}
 		sx_ledger_mark(m);
-		sx_engine_wake_control(e);
 		work++;
 	}
 	for (uint32_t g = 0; g < m->ngw; g++)
 		if (m->out_dirty[g]) {
 			m->out_dirty[g] = 0;
 			if (e->cfg.layout != SX_LAYOUT_SHARED)
-				sx_bell_ring(&e->bells[g]);
+				sx_bell_ring(m->out_bell[g]);
 		}
 	if (m->ledger_pushed) {
 		m->ledger_pushed = 0;
 		sx_bell_ring(&e->journal_bell);
 	}
-	if (work)
+	if (work && !m->shard)
 		__atomic_store_n(&e->seq_now, shmex_exchange_seq(m->ex), __ATOMIC_RELAXED);
 	return work;
 }
@@ -434,46 +578,39 @@ struct shmex_exchange *sx_matcher_exchange(struct sx_matcher *m)
 	return m->ex;
 }
 
-struct sx_engine *sx_matcher_engine(struct sx_matcher *m)
-{
-	return m->e;
-}
-
-void sx_matcher_ctl_reply(struct sx_matcher *m, uint32_t conn, const void *pkt, uint32_t len)
-{
-	static _Thread_local struct sx_ctl_out out;
-	if (len > SX_CTL_PKT_MAX)
-		len = SX_CTL_PKT_MAX;
-	out.conn = conn;
-	out.len = len;
-	memcpy(out.pkt, pkt, len);
-	const size_t bytes = offsetof(struct sx_ctl_out, pkt) + len;
-	/* Never full: the control thread lets one request at a time in here
-	 * and a whole answer fits (engine.h, SX_CTL_ITEMS_MAX). */
-	if (shmex_ring_push(&m->e->ctl_out_prod, &out, bytes) != 1)
-		sx_log("control reply ring full: a bug (reply dropped)");
-}
-
-int sx_matcher_create(struct sx_engine *e, struct sx_matcher **out)
+int sx_matcher_create(struct sx_engine *e, uint32_t index, struct sx_matcher **out)
 {
 	struct sx_matcher *m = calloc(1, sizeof *m);
 	if (!m)
 		return SHMEX_E_NOMEM;
 	m->e = e;
-	m->ngw = e->cfg.gateways;
+	m->index = index;
+	m->shard = e->nmatchers > 1;
+	m->journal = e->check_events != 0;
+	m->ngw = m->shard ? 1 : e->cfg.gateways;
 	m->cur_session = SX_NO_SESSION;
 	m->cmd = calloc(m->ngw, sizeof *m->cmd);
 	m->out = calloc(m->ngw, sizeof *m->out);
+	m->out_bell = calloc(m->ngw, sizeof *m->out_bell);
 	m->out_dirty = calloc(m->ngw, 1);
 	m->session_gw = malloc(e->cfg.max_sessions * sizeof *m->session_gw);
+	if (m->shard) {
+		m->stage = aligned_alloc(64, SX_STAGE_MAX * sizeof *m->stage);
+		m->touched = malloc(SX_TOUCHED_MAX * sizeof *m->touched);
+	}
 	struct shmex_exchange_config xc = e->cfg.exchange;
 	xc.report_sink = sx_on_report;
 	xc.report_ctx = m;
-	if (e->check_events) {
+	if (m->journal || m->shard) {
 		xc.ledger_sink = sx_on_ledger;
 		xc.ledger_ctx = m;
 	}
-	int rc = (!m->cmd || !m->out || !m->out_dirty || !m->session_gw)
+	if (m->shard) {
+		xc.shared_seq = &e->seq_counter;
+		xc.id_base = (uint64_t)index << 48;
+	}
+	int rc = (!m->cmd || !m->out || !m->out_bell || !m->out_dirty || !m->session_gw ||
+		  (m->shard && (!m->stage || !m->touched)))
 			 ? SHMEX_E_NOMEM
 			 : shmex_exchange_create(&xc, &m->ex);
 	if (rc == 0) {
@@ -482,14 +619,31 @@ int sx_matcher_create(struct sx_engine *e, struct sx_matcher **out)
 		if (!m->owners)
 			rc = SHMEX_E_NOMEM;
 	}
-	for (uint32_t g = 0; rc == 0 && g < m->ngw; g++)
-		if (shmex_ring_attach(&m->cmd[g], e->cmd_mem[g], SX_CMD_SLOTS, SX_CMD_SLOT) != 0 ||
-		    shmex_ring_attach(&m->out[g], e->out_mem[g], SX_OUT_SLOTS, SX_OUT_SLOT) != 0)
+	for (uint32_t g = 0; rc == 0 && g < m->ngw; g++) {
+		void *cm = m->shard ? e->mcmd_mem[index] : e->cmd_mem[g];
+		void *om = m->shard ? e->mout_mem[index] : e->out_mem[g];
+		m->out_bell[g] = m->shard ? &e->bank_bell : &e->bells[g];
+		if (shmex_ring_attach(&m->cmd[g], cm, SX_CMD_SLOTS, SX_CMD_SLOT) != 0 ||
+		    shmex_ring_attach(&m->out[g], om, SX_OUT_SLOTS, SX_OUT_SLOT) != 0)
 			rc = SHMEX_E_INVAL;
+	}
+	if (rc == 0) {
+		void *in = m->shard ? e->mctl_in_mem[index] : e->ring_mem[0];
+		void *outm = m->shard ? e->mctl_out_mem[index] : e->ring_mem[1];
+		if (shmex_ring_attach(&m->ctl_in, in, SX_CTL_IN_SLOTS, SX_CTL_IN_SLOT) != 0 ||
+		    shmex_ring_attach(&m->ctl_out, outm, SX_CTL_OUT_SLOTS, SX_CTL_OUT_SLOT) != 0 ||
+		    (m->journal && shmex_ring_attach(&m->ledger, e->ledger_mem[index],
+						     SX_LEDGER_SLOTS,
+						     sizeof(struct shmex_ledger_entry)) != 0))
+			rc = SHMEX_E_INVAL;
+	}
 	if (rc != 0) {
 		sx_matcher_destroy(m);
 		return rc;
 	}
+	m->exec.e = e;
+	m->exec.ex = m->ex;
+	m->exec.reply = &m->ctl_out;
 	memset(m->session_gw, 0xff, e->cfg.max_sessions * sizeof *m->session_gw);
 	*out = m;
 	return 0;
@@ -503,7 +657,10 @@ void sx_matcher_destroy(struct sx_matcher *m)
 	sx_owners_destroy(m->owners);
 	free(m->cmd);
 	free(m->out);
+	free(m->out_bell);
 	free(m->out_dirty);
 	free(m->session_gw);
+	free(m->stage);
+	free(m->touched);
 	free(m);
 }

@@ -1447,62 +1447,6 @@ static void test_entry_need_exact(void **state)
 	free(g);
 }
 
-/* The doc of shmex_exchange_entry_need(): "An order that would be refused
- * before its funds are checked (unknown symbol, bad quantity or price, an
- * amount that overflows) needs nothing". Each order here is refused for a
- * bad quantity or price, with any funds; its need must be 0. (Those the
- * random test meets as well: BAD_OPTION, PRICE_BAND, RISK, EXPIRED,
- * BUDGET, which the parenthesis does not name.) Likewise amend_need: "0
- * where the amend would be refused before its funds are checked". */
-static void test_entry_need_bad_qty_or_price_needs_nothing(void **state)
-{
-	(void)state;
-	struct rig *g = calloc(1, sizeof *g);
-	assert_non_null(g);
-	rig_init(g);
-	struct shmex_exchange *ex = g->ex;
-	set_available(ex, 3, USD, INT64_C(1) << 50);
-	set_available(ex, 3, BTC, INT64_C(1) << 50);
-	struct shmex_order_request bad[5];
-	const uint16_t why[5] = {SHMEX_R_BAD_PRICE, SHMEX_R_BAD_PRICE, SHMEX_R_BAD_QTY,
-				 SHMEX_R_BAD_QTY, SHMEX_R_BAD_QTY};
-	bad[0] = req(1, 3, 1, SHMEX_SELL, SHMEX_LIMIT, SHMEX_GTC, 0, 10); /* a limit at 0 */
-	bad[1] = req(2, 3, 1, SHMEX_SELL, SHMEX_STOP_LIMIT, SHMEX_GTC, 2900000, 10); /* no trigger */
-	bad[2] = req(3, 3, 4, SHMEX_BUY, SHMEX_LIMIT, SHMEX_GTC, 30000, 1); /* < min_qty 2 */
-	bad[3] = req(4, 3, 4, SHMEX_SELL, SHMEX_LIMIT, SHMEX_GTC, 30000, 401); /* > max_qty 400 */
-	bad[4] = req(5, 3, 4, SHMEX_SELL, SHMEX_LIMIT, SHMEX_GTC, 30000, 40);
-	bad[4].display_qty = 4; /* a peak under min_peak 5 */
-	int wrong = 0;
-	for (int i = 0; i < 5; i++) {
-		struct shmex_order_ack ack;
-		assert_true(shmex_exchange_submit(ex, &bad[i], &ack) != 0);
-		assert_int_equal(ack.reason, why[i]);
-		uint32_t asset;
-		int64_t need;
-		shmex_exchange_entry_need(ex, &bad[i], &asset, &need);
-		if (asset != 0 || need != 0) {
-			print_error("order %d, refused %s: entry_need asset %u need %" PRId64 "\n", i,
-				    shmex_reason_name(why[i]), asset, need);
-			wrong++;
-		}
-	}
-	/* An amend beyond max_qty. */
-	struct shmex_order_ack ack;
-	struct shmex_order_request r = req(6, 3, 4, SHMEX_SELL, SHMEX_LIMIT, SHMEX_GTC, 30010, 10);
-	assert_int_equal(shmex_exchange_submit(ex, &r, &ack), 0);
-	assert_int_equal(shmex_exchange_amend(ex, 3, ack.order_id, 30010, 401, &ack), SHMEX_E_BAD_QTY);
-	int64_t quote, base;
-	shmex_exchange_amend_need(ex, 4, 30010, 401, &quote, &base);
-	if (quote != 0 || base != 0) {
-		print_error("amend refused BAD_QTY: amend_need quote %" PRId64 " base %" PRId64 "\n",
-			    quote, base);
-		wrong++;
-	}
-	assert_int_equal(wrong, 0);
-	shmex_exchange_destroy(ex);
-	free(g);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1517,7 +1461,6 @@ int main(void)
 		cmocka_unit_test(test_transfer_cause_names),
 		cmocka_unit_test(test_entry_need_exact),
 		cmocka_unit_test(test_entry_need_random_orders),
-		cmocka_unit_test(test_entry_need_bad_qty_or_price_needs_nothing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,332 @@
+/*
+ * The bank agent (several matchers only; docs/ARCHITECTURE.md, "Several
+ * matchers"). It owns every user's free funds, in an exchange of its own
+ * that holds every asset, symbol and user but never an order, and it sits
+ * between the gateways and the matchers:
+ *
+ *   gateway --cmd--> bank --cmd + funds--> matcher k
+ *   gateway <--out-- bank <--reports, funds back-- matcher k
+ *
+ * A new order or an amend takes from the user's balance here exactly what
+ * the matcher's exchange will check and lock (shmex_exchange_entry_need,
+ * _amend_need), or all the user has if that is less, and moves it to the
+ * matcher with the command (TRANSFER_OUT here, TRANSFER_IN there). The
+ * matcher's exchange then decides exactly as one exchange holding every
+ * balance would, and gives back what its commands left available before
+ * their reports; this thread credits it (TRANSFER_IN) before it forwards
+ * those reports. So each account has one writer at any time (free funds:
+ * this thread; what orders lock: their matcher), and a client that has an
+ * answer finds its proceeds here.
+ *
+ * Every event takes its number from the engine's one counter when it is
+ * applied, by the thread that applies it; funds in flight between two
+ * exchanges are numbered when they leave (before the receiver can number
+ * their arrival), so every prefix of the merged stream is a state that
+ * existed, with the funds in flight counted apart (journal.c).
+ *
+ * Requests that name no matcher (cancel by client id, mass cancel of every
+ * symbol, ping, session end, fence) go to every matcher; the bank merges
+ * their answers into the one answer the session expects.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "bank.h"
+
+#define SX_BANK_BATCH 64u
+
+/* Broadcast requests of a session still being answered, oldest first.
+ * They complete in that order: every matcher answers a session's requests
+ * in the order the bank sent them, and the bank sent each to every matcher
+ * in the same order. */
+static struct sx_merge *sx_merge_find(struct sx_bank *b, uint16_t session, uint64_t request_no)
+{
+	struct sx_merge_fifo *f = &b->merges[session];
+	for (uint32_t i = f->head; i != f->tail; i++) {
+		struct sx_merge *mg = &f->m[i % SX_MERGES_PER_SESSION];
+		if (mg->request_no == request_no)
+			return mg;
+	}
+	return NULL;
+}
+
+static void sx_bank_out(struct sx_bank *b, uint32_t g, const struct sx_out *msg)
+{
+	while (shmex_ring_push(&b->gout[g], msg, sizeof *msg) != 1) {
+		if (!__atomic_load_n(&b->e->running, __ATOMIC_ACQUIRE))
+			return;
+		sx_bell_ring(&b->e->bells[g]);
+		sx_cpu_relax();
+	}
+	b->gout_dirty[g] = 1;
+}
+
+static void sx_bank_to_matcher(struct sx_bank *b, uint32_t k, const struct sx_cmd *c)
+{
+	while (shmex_ring_push(&b->mcmd[k], c, sizeof *c) != 1) {
+		if (!__atomic_load_n(&b->e->running, __ATOMIC_ACQUIRE))
+			return;
+		sx_bell_ring(&b->e->matcher_bells[k]);
+		sx_cpu_relax();
+	}
+	b->mcmd_dirty[k] = 1;
+}
+
+static void sx_broadcast(struct sx_bank *b, struct sx_cmd *c)
+{
+	c->flags |= SX_CMD_BROADCAST;
+	for (uint32_t k = 0; k < b->M; k++)
+		sx_bank_to_matcher(b, k, c);
+}
+
+/* Moves up to @p want of @p asset from @p user's balance here to matcher
+ * @p k, recording it in the command; @return the amount moved. */
+static int64_t sx_fund(struct sx_bank *b, uint32_t k, uint32_t user, uint32_t asset,
+		       int64_t want, struct sx_cmd *c, int slot)
+{
+	struct shmex_balance bal;
+	if (asset == 0 || want <= 0 || shmex_exchange_balance(b->ex, user, asset, &bal) != 0 ||
+	    user == SHMEX_FEE_ACCOUNT)
+		return 0;
+	const int64_t amount = bal.available < want ? bal.available : want;
+	if (amount <= 0 || shmex_exchange_transfer_out(b->ex, user, asset, amount, k, NULL) != 0)
+		return 0;
+	c->xfer_asset[slot] = (uint16_t)asset;
+	c->xfer_amount[slot] = amount;
+	return amount;
+}
+
+static uint32_t sx_matcher_of_order(const struct sx_bank *b, uint64_t order_id)
+{
+	const uint64_t k = order_id >> 48;
+	return k < b->M ? (uint32_t)k : 0; /* no matcher's id: matcher 0 says unknown */
+}
+
+/* The symbol of a live order, learnt from its reports (0: unknown). */
+static uint32_t sx_order_symbol(const struct sx_bank *b, uint64_t order_id)
+{
+	const uint32_t k = sx_matcher_of_order(b, order_id);
+	const size_t i = (size_t)k * (b->omask + 1) + (order_id & b->omask);
+	return b->oid[i] == order_id ? b->osym[i] : 0;
+}
+
+static void sx_bank_cmd(struct sx_bank *b, uint32_t g, struct sx_cmd *c)
+{
+	if (c->session >= b->e->cfg.max_sessions)
+		return; /* gateways are trusted; this would be a bug */
+	b->session_gw[c->session] = (uint16_t)g;
+	c->xfer_asset[0] = c->xfer_asset[1] = 0;
+	c->xfer_amount[0] = c->xfer_amount[1] = 0;
+	switch (c->op) {
+	case SX_CMD_SUBMIT: {
+		const uint32_t k = sx_engine_route(b->e, c->u.submit.symbol);
+		uint32_t asset;
+		int64_t need;
+		shmex_exchange_entry_need(b->ex, &c->u.submit, &asset, &need);
+		sx_fund(b, k, c->u.submit.user, asset, need, c, 0);
+		sx_bank_to_matcher(b, k, c);
+		return;
+	}
+	case SX_CMD_AMEND: {
+		const uint32_t k = sx_matcher_of_order(b, c->u.target.order_id);
+		const uint32_t sym = sx_order_symbol(b, c->u.target.order_id);
+		struct shmex_symbol_params p;
+		if (sym != 0 && shmex_exchange_symbol(b->ex, sym, &p) == 0) {
+			int64_t quote, base;
+			shmex_exchange_amend_need(b->ex, sym, c->u.target.price, c->u.target.qty, &quote,
+						  &base);
+			sx_fund(b, k, c->u.target.user, p.quote, quote, c, 0);
+			sx_fund(b, k, c->u.target.user, p.base, base, c, 1);
+		}
+		sx_bank_to_matcher(b, k, c);
+		return;
+	}
+	case SX_CMD_CANCEL:
+		if (c->u.target.order_id != 0) {
+			sx_bank_to_matcher(b, sx_matcher_of_order(b, c->u.target.order_id), c);
+			return;
+		}
+		break; /* by client id: every matcher looks */
+	case SX_CMD_MASS_CANCEL:
+		if (c->u.target.symbol != SHMEX_ALL_SYMBOLS) {
+			sx_bank_to_matcher(b, sx_engine_route(b->e, c->u.target.symbol), c);
+			return;
+		}
+		break;
+	case SX_CMD_PING: /* answered when every matcher has run what came before */
+		break;
+	case SX_CMD_REJECT:
+		sx_bank_to_matcher(b, 0, c);
+		return;
+	case SX_CMD_SESSION_END:
+		b->closing[c->session] = (uint16_t)b->M;
+		sx_broadcast(b, c);
+		return;
+	case SX_CMD_FENCE:
+		if (b->fence_tail - b->fence_head == SX_FENCES_MAX) {
+			sx_log("bank: too many fences in flight: a bug (dropped)");
+			return;
+		}
+		b->fence_gw[b->fence_tail++ % SX_FENCES_MAX] = (uint16_t)g;
+		sx_broadcast(b, c);
+		return;
+	default:
+		return;
+	}
+	struct sx_merge_fifo *f = &b->merges[c->session];
+	if (f->tail - f->head == SX_MERGES_PER_SESSION) {
+		/* Too many such requests of this session unanswered: refused,
+		 * in its place among the session's answers. */
+		c->op = SX_CMD_REJECT;
+		c->flags = 0;
+		c->pad = SHMEX_R_RATE_LIMIT;
+		sx_bank_to_matcher(b, 0, c);
+		return;
+	}
+	struct sx_merge *mg = &f->m[f->tail++ % SX_MERGES_PER_SESSION];
+	memset(mg, 0, sizeof *mg);
+	mg->request_no = c->request_no;
+	mg->left = b->M;
+	mg->op = c->op;
+	b->merges_open++;
+	sx_broadcast(b, c);
+}
+
+/* One matcher's DONE answer to a broadcast request. */
+static void sx_merge_add(struct sx_bank *b, struct sx_merge *mg, const struct sx_out *msg)
+{
+	const struct shmex_report *r = &msg->rep;
+	if (mg->op == SX_CMD_MASS_CANCEL && r->kind == SHMEX_RPT_MASS_CANCEL)
+		mg->count += (uint64_t)r->last_qty;
+	/* Cancel by client id: the matcher that had the order answers with
+	 * its report, the others with UNKNOWN_ORDER. Otherwise the answers
+	 * agree but for the count (mass cancel) or are the same (ping). */
+	if (!mg->has_best || (mg->best.rep.kind == SHMEX_RPT_REJECT && r->kind != SHMEX_RPT_REJECT))
+		mg->best = *msg;
+	mg->has_best = 1;
+	if (--mg->left != 0)
+		return;
+	if (mg->best.rep.kind == SHMEX_RPT_MASS_CANCEL)
+		mg->best.rep.last_qty = (int64_t)mg->count;
+	const uint16_t g = b->session_gw[msg->session];
+	if (g < b->G)
+		sx_bank_out(b, g, &mg->best);
+	struct sx_merge_fifo *f = &b->merges[msg->session];
+	while (f->head != f->tail && f->m[f->head % SX_MERGES_PER_SESSION].left == 0)
+		f->head++;
+	b->merges_open--;
+}
+
+static void sx_bank_from_matcher(struct sx_bank *b, uint32_t k, const struct sx_out *msg)
+{
+	switch (msg->kind) {
+	case SX_OUT_TRANSFER:
+		if (shmex_exchange_transfer_in(b->ex, msg->xfer_user, msg->xfer_asset,
+					       msg->xfer_amount, k, NULL) != 0)
+			sx_log("bank: funds from matcher %u refused: a bug", k);
+		return;
+	case SX_OUT_SESSION_CLOSED:
+		if (msg->session < b->e->cfg.max_sessions && b->closing[msg->session] > 0 &&
+		    --b->closing[msg->session] == 0) {
+			const uint16_t g = b->session_gw[msg->session];
+			b->session_gw[msg->session] = 0xffff;
+			if (g < b->G)
+				sx_bank_out(b, g, msg);
+		}
+		return;
+	case SX_OUT_FENCE: {
+		/* Fences went to every matcher in one order, and each answers
+		 * them in that order: the oldest is passed on to its gateway
+		 * once every matcher has answered it. */
+		b->fence_seen[k]++;
+		uint64_t min = UINT64_MAX;
+		for (uint32_t j = 0; j < b->M; j++)
+			if (b->fence_seen[j] < min)
+				min = b->fence_seen[j];
+		while (b->fence_head < min && b->fence_head < b->fence_tail) {
+			const uint16_t gw = b->fence_gw[b->fence_head++ % SX_FENCES_MAX];
+			if (gw < b->G)
+				sx_bank_out(b, gw, msg);
+		}
+		return;
+	}
+	case SX_OUT_REPORT:
+		break;
+	default:
+		return;
+	}
+	const struct shmex_report *r = &msg->rep;
+	if (r->kind == SHMEX_RPT_ORDER && r->order_id != 0) {
+		const size_t i = (size_t)k * (b->omask + 1) + (r->order_id & b->omask);
+		b->oid[i] = r->order_id;
+		b->osym[i] = r->symbol;
+	}
+	if (msg->session >= b->e->cfg.max_sessions)
+		return;
+	if (b->merges_open && (r->flags & SHMEX_RPTF_DONE)) {
+		struct sx_merge *mg = sx_merge_find(b, msg->session, r->request_no);
+		if (mg && mg->left) {
+			sx_merge_add(b, mg, msg);
+			return;
+		}
+	}
+	const uint16_t g = b->session_gw[msg->session];
+	if (g < b->G)
+		sx_bank_out(b, g, msg);
+}
+
+int sx_bank_work(void *arg)
+{
+	struct sx_bank *b = arg;
+	struct sx_engine *e = b->e;
+	int work = 0;
+	/* What the matchers sent first: funds come back before new orders
+	 * may need them. */
+	for (uint32_t k = 0; k < b->M; k++) {
+		int64_t n = shmex_ring_available(&b->mout[k]);
+		if (n <= 0)
+			continue;
+		for (int64_t i = 0; i < n; i++) {
+			/* Trusted (our matcher): read in place. */
+			const struct sx_out *msg = shmex_ring_peek(&b->mout[k], (uint32_t)i);
+			sx_bank_from_matcher(b, k, msg);
+		}
+		shmex_ring_consume(&b->mout[k], (uint32_t)n);
+		work += (int)n;
+	}
+	for (uint32_t g = 0; g < b->G; g++) {
+		int64_t n = shmex_ring_available(&b->gcmd[g]);
+		if (n <= 0)
+			continue;
+		if (n > SX_BANK_BATCH)
+			n = SX_BANK_BATCH;
+		for (int64_t i = 0; i < n; i++) {
+			struct sx_cmd c;
+			shmex_ring_read(&b->gcmd[g], (uint32_t)i, &c, sizeof c);
+			sx_bank_cmd(b, g, &c);
+		}
+		shmex_ring_consume(&b->gcmd[g], (uint32_t)n);
+		work += (int)n;
+	}
+	work += sx_bank_control(b);
+	for (uint32_t k = 0; k < b->M; k++)
+		if (b->mcmd_dirty[k]) {
+			b->mcmd_dirty[k] = 0;
+			sx_bell_ring(&e->matcher_bells[k]);
+		}
+	for (uint32_t g = 0; g < b->G; g++)
+		if (b->gout_dirty[g]) {
+			b->gout_dirty[g] = 0;
+			sx_bell_ring(&e->bells[g]);
+		}
+	sx_bank_ledger_flush(b, work == 0);
+	if (work)
+		__atomic_store_n(&e->seq_now, __atomic_load_n(&e->seq_counter, __ATOMIC_RELAXED),
+				 __ATOMIC_RELAXED);
+	return work;
+}
+
+struct shmex_exchange *sx_bank_exchange(struct sx_bank *b)
+{
+	return b->ex;
+}

@@ -1,0 +1,94 @@
+/*
+ * The bank's state, shared by bank.c (the data path: funds, routing,
+ * merged answers), bank_ctl.c (control requests, split across the
+ * matchers and merged) and bank_init.c (creation, the journal stream).
+ * One writer: the bank's thread.
+ */
+#ifndef SX_BANK_H
+#define SX_BANK_H
+
+#include "engine.h"
+
+#define SX_MERGES_PER_SESSION 16u /* broadcast requests a session may have unanswered */
+#define SX_FENCES_MAX 256u
+
+/* A broadcast request's answers, being merged into one. */
+struct sx_merge {
+	uint64_t request_no;
+	uint32_t left;       /* matchers still to answer (0: done) */
+	uint8_t op;          /* enum sx_cmd_op */
+	uint8_t has_best;
+	uint16_t pad;
+	uint64_t count;      /* MASS_CANCEL: orders cancelled, summed */
+	struct sx_out best;  /* the answer the session gets */
+};
+
+struct sx_merge_fifo {
+	uint32_t head, tail; /* free-running */
+	struct sx_merge m[SX_MERGES_PER_SESSION];
+};
+
+/* How a control request is being answered. */
+enum sx_bank_ctl_mode {
+	SX_BC_IDLE = 0,
+	SX_BC_PASS,    /* one matcher answers; its packets go on as they come */
+	SX_BC_REPLY,   /* every matcher answers with one REPLY; merged */
+	SX_BC_LIST,    /* every matcher answers with a list; merged */
+};
+
+struct sx_bank_ctl {
+	uint32_t mode;         /* enum sx_bank_ctl_mode */
+	uint32_t target;       /* PASS: the matcher */
+	uint32_t left;         /* matchers still to answer */
+	int32_t status;        /* REPLY: the first failure */
+	uint64_t id, sum;      /* REPLY: the bank's id; MASS_CANCEL: summed counts */
+	char text[256];
+	struct sx_ctl_in in;   /* the request */
+	/* LIST: the merged items */
+	uint8_t *items;
+	uint32_t nitems, item_size, total;
+};
+
+struct sx_bank {
+	struct sx_engine *e;
+	struct shmex_exchange *ex;
+	uint32_t M, G;
+	struct shmex_ring *gcmd;     /* [G] consumer views: gateway -> bank */
+	struct shmex_ring *gout;     /* [G] producer views: bank -> gateway */
+	uint8_t *gout_dirty;         /* [G] */
+	struct shmex_ring *mcmd;     /* [M] producer views: bank -> matcher */
+	struct shmex_ring *mout;     /* [M] consumer views: matcher -> bank */
+	uint8_t *mcmd_dirty;         /* [M] */
+	struct shmex_ring *mctl_in;  /* [M] producer views: control requests to a matcher */
+	struct shmex_ring *mctl_out; /* [M] consumer views: their answers */
+	struct shmex_ring ctl_in, ctl_out; /* with the control thread */
+	struct shmex_ring ledger;    /* producer view: the journal's stream M */
+	uint8_t journal;
+	uint32_t ledger_open;        /* entries since the last mark */
+	uint8_t ledger_pushed;
+	uint64_t marked_seq;
+	uint32_t idle_cycles;
+	struct sx_ctl_exec exec;     /* requests the bank answers alone */
+	uint16_t *session_gw;        /* [max_sessions] gateway of each session */
+	uint16_t *closing;           /* [max_sessions] SESSION_CLOSED still to come */
+	struct sx_merge_fifo *merges; /* [max_sessions] */
+	uint32_t merges_open;
+	uint16_t fence_gw[SX_FENCES_MAX];
+	uint64_t fence_head, fence_tail; /* free-running */
+	uint64_t *fence_seen;        /* [M] fences each matcher answered */
+	int64_t *supply;             /* [max_assets + 1] deposits - withdrawals, whole engine */
+	/* order id -> symbol per matcher (an amend names no symbol), learnt
+	 * from reports: slot id & omask of matcher k's block */
+	uint32_t omask;
+	uint64_t *oid;
+	uint32_t *osym;
+	struct sx_bank_ctl ctl;
+};
+
+/** Control requests: takes the next from the control thread when idle,
+ *  and moves the matchers' answers on (bank_ctl.c). @return work done. */
+int sx_bank_control(struct sx_bank *b);
+/** Marks the journal stream: after events, and now and then when idle. */
+void sx_bank_ledger_flush(struct sx_bank *b, int idle);
+
+#endif /* SX_BANK_H */

@@ -1,0 +1,316 @@
+/*
+ * Control requests with several matchers: the bank is the control
+ * thread's executor (one request at a time, as the matcher is with one
+ * matcher). It answers what it holds alone (status, assets, deposits,
+ * withdrawals), passes what belongs to one matcher to it (an order, a
+ * book, a symbol's status or reference, one symbol's orders or mass
+ * cancel), and asks every matcher for the rest, merging the answers:
+ * balances (free funds here plus what each matcher's orders hold),
+ * symbols (each from its owner), every symbol's open orders, mass cancels
+ * and checks (counts summed, the first failure wins), and new assets,
+ * users and symbols (added here first, then everywhere, with the same id).
+ * Cold path: it never waits; the bank's data path runs between the steps.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bank.h"
+
+static void sx_to_control(struct sx_bank *b, const struct sx_ctl_out *out, size_t bytes)
+{
+	/* Never full: one request at a time, and a whole answer fits. */
+	if (shmex_ring_push(&b->ctl_out, out, bytes) != 1)
+		sx_log("bank: control reply ring full: a bug (reply dropped)");
+}
+
+static void sx_finish(struct sx_bank *b)
+{
+	b->ctl.mode = SX_BC_IDLE;
+	sx_engine_wake_control(b->e);
+}
+
+static void sx_ask(struct sx_bank *b, uint32_t k)
+{
+	if (shmex_ring_push(&b->mctl_in[k], &b->ctl.in, sizeof b->ctl.in) != 1)
+		sx_log("bank: control ring to matcher %u full: a bug", k);
+	sx_bell_ring(&b->e->matcher_bells[k]);
+}
+
+static void sx_pass(struct sx_bank *b, uint32_t k)
+{
+	b->ctl.mode = SX_BC_PASS;
+	b->ctl.target = k;
+	sx_ask(b, k);
+}
+
+static void sx_ask_all(struct sx_bank *b, uint32_t mode, uint32_t item_size)
+{
+	struct sx_bank_ctl *c = &b->ctl;
+	c->mode = mode;
+	c->left = b->M;
+	c->status = 0;
+	c->id = 0;
+	c->sum = 0;
+	c->text[0] = 0;
+	c->nitems = 0;
+	c->total = 0;
+	c->item_size = item_size;
+	for (uint32_t k = 0; k < b->M; k++)
+		sx_ask(b, k);
+}
+
+/* Free funds here, as the first balance items (matchers add theirs). */
+static int sx_balances_here(struct sx_bank *b)
+{
+	struct sx_bank_ctl *c = &b->ctl;
+	uint32_t nassets = 0, nusers = 0;
+	shmex_exchange_counts(b->ex, &nassets, NULL, &nusers);
+	if ((c->in.req.user == SHMEX_FEE_ACCOUNT && !(c->in.roles & SHMEX_ROLE_ADMIN)) ||
+	    c->in.req.user > nusers)
+		return 0; /* the matchers refuse it the same way */
+	for (uint32_t a = 1; a <= nassets && a <= SX_CTL_ITEMS_MAX; a++) {
+		struct shmex_ctl_balance_item it;
+		struct shmex_asset_params ap;
+		struct shmex_balance bal;
+		if (shmex_exchange_asset(b->ex, a, &ap) != 0 ||
+		    shmex_exchange_balance(b->ex, c->in.req.user, a, &bal) != 0)
+			continue;
+		memset(&it, 0, sizeof it);
+		it.asset = a;
+		it.decimals = ap.decimals;
+		memcpy(it.code, ap.code, SHMEX_CODE_LEN);
+		it.available = bal.available;
+		it.locked = bal.locked;
+		memcpy(c->items + (size_t)c->nitems++ * sizeof it, &it, sizeof it);
+	}
+	return 1;
+}
+
+static void sx_begin(struct sx_bank *b)
+{
+	struct sx_bank_ctl *c = &b->ctl;
+	const struct shmex_ctl_request *q = &c->in.req;
+	static _Thread_local char msg[256];
+	uint32_t id = 0;
+	int rc;
+	switch (q->h.type) {
+	case SHMEX_CTL_DEPOSIT:
+	case SHMEX_CTL_WITHDRAW: {
+		int64_t before = 0, after = 0;
+		shmex_exchange_supply(b->ex, q->asset, &before);
+		sx_ctl_execute(&b->exec, &c->in);
+		shmex_exchange_supply(b->ex, q->asset, &after);
+		if (after != before) /* funds enter and leave the engine here only */
+			b->supply[q->asset] += after - before;
+		sx_finish(b);
+		return;
+	}
+	case SHMEX_CTL_ORDER:
+		sx_pass(b, (uint32_t)(q->order_id >> 48) < b->M ? (uint32_t)(q->order_id >> 48) : 0);
+		return;
+	case SHMEX_CTL_BOOK:
+	case SHMEX_CTL_SET_STATUS:
+	case SHMEX_CTL_SET_REFERENCE:
+		sx_pass(b, sx_engine_route(b->e, q->symbol));
+		return;
+	case SHMEX_CTL_ORDERS:
+		if (q->symbol != SHMEX_ALL_SYMBOLS)
+			sx_pass(b, sx_engine_route(b->e, q->symbol));
+		else
+			sx_ask_all(b, SX_BC_LIST, sizeof(struct shmex_order_state));
+		return;
+	case SHMEX_CTL_MASS_CANCEL:
+		if (q->symbol != SHMEX_ALL_SYMBOLS)
+			sx_pass(b, sx_engine_route(b->e, q->symbol));
+		else
+			sx_ask_all(b, SX_BC_REPLY, 0);
+		return;
+	case SHMEX_CTL_BALANCES:
+		sx_ask_all(b, SX_BC_LIST, sizeof(struct shmex_ctl_balance_item));
+		sx_balances_here(b);
+		return;
+	case SHMEX_CTL_SYMBOLS:
+		sx_ask_all(b, SX_BC_LIST, sizeof(struct shmex_ctl_symbol_item));
+		return;
+	case SHMEX_CTL_CHECK:
+		rc = shmex_exchange_check(b->ex, msg, sizeof msg);
+		if (rc != 0) {
+			char text[256];
+			snprintf(text, sizeof text, "bank: %.240s", msg);
+			sx_ctl_exec_plain(&b->exec, &c->in, rc, 0, text);
+			sx_finish(b);
+			return;
+		}
+		sx_ask_all(b, SX_BC_REPLY, 0);
+		return;
+	case SHMEX_CTL_ADD_ASSET:
+	case SHMEX_CTL_ADD_USER:
+	case SHMEX_CTL_ADD_SYMBOL:
+		rc = q->h.type == SHMEX_CTL_ADD_ASSET ? shmex_exchange_add_asset(b->ex, &q->params.asset, &id)
+		     : q->h.type == SHMEX_CTL_ADD_USER
+			     ? shmex_exchange_add_user(b->ex, &q->params.user, &id)
+			     : shmex_exchange_add_symbol(b->ex, &q->params.symbol, &id);
+		if (rc != 0) {
+			sx_ctl_exec_plain(&b->exec, &c->in, rc, 0, shmex_strerror(rc));
+			sx_finish(b);
+			return;
+		}
+		sx_ask_all(b, SX_BC_REPLY, 0);
+		c->id = id;
+		return;
+	default: /* STATUS, ASSETS, and what no one knows */
+		sx_ctl_execute(&b->exec, &c->in);
+		sx_finish(b);
+		return;
+	}
+}
+
+/* One list packet of matcher @p k into the merged answer. */
+static void sx_merge_list(struct sx_bank *b, uint32_t k, const struct shmex_ctl_list *l)
+{
+	struct sx_bank_ctl *c = &b->ctl;
+	const uint32_t limit = c->in.req.depth && c->in.req.depth < SX_CTL_ITEMS_MAX
+				       ? c->in.req.depth
+				       : SX_CTL_ITEMS_MAX;
+	for (uint32_t i = 0; i < l->count; i++) {
+		const uint8_t *it = l->items + (size_t)i * c->item_size;
+		if (l->h.type == SHMEX_CTL_BALANCE_ITEMS) {
+			struct shmex_ctl_balance_item in, *mine = NULL;
+			memcpy(&in, it, sizeof in);
+			for (uint32_t j = 0; j < c->nitems && !mine; j++) {
+				struct shmex_ctl_balance_item *x =
+					(struct shmex_ctl_balance_item *)(void *)(c->items +
+										  (size_t)j * sizeof in);
+				if (x->asset == in.asset)
+					mine = x;
+			}
+			if (mine) {
+				mine->available += in.available;
+				mine->locked += in.locked;
+			} else if (c->nitems < SX_CTL_ITEMS_MAX) {
+				memcpy(c->items + (size_t)c->nitems++ * sizeof in, &in, sizeof in);
+			}
+		} else if (l->h.type == SHMEX_CTL_SYMBOL_INFO) {
+			struct shmex_ctl_symbol_item s;
+			memcpy(&s, it, sizeof s);
+			if (sx_engine_route(b->e, s.symbol) == k && c->nitems < SX_CTL_ITEMS_MAX)
+				memcpy(c->items + (size_t)c->nitems++ * sizeof s, &s, sizeof s);
+		} else if (c->nitems < limit) { /* orders: matcher by matcher, in id order */
+			memcpy(c->items + (size_t)c->nitems++ * c->item_size, it, c->item_size);
+		}
+	}
+	if (l->h.flags & SHMEX_CTLF_END)
+		c->total += l->h.type == SHMEX_CTL_ORDER_ITEMS ? l->total : 0;
+}
+
+static int sx_symbol_cmp(const void *a, const void *b)
+{
+	const struct shmex_ctl_symbol_item *x = a, *y = b;
+	return (x->symbol > y->symbol) - (x->symbol < y->symbol);
+}
+
+/* Every matcher has answered: the one merged answer. */
+static void sx_emit_merged(struct sx_bank *b, uint16_t list_type)
+{
+	struct sx_bank_ctl *c = &b->ctl;
+	if (c->mode == SX_BC_REPLY || c->status != 0) {
+		const int mass = c->in.req.h.type == SHMEX_CTL_MASS_CANCEL;
+		sx_ctl_exec_plain(&b->exec, &c->in, c->status,
+				  c->status ? 0 : mass ? c->sum : c->id, c->status ? c->text : NULL);
+		return;
+	}
+	if (list_type == SHMEX_CTL_SYMBOL_INFO)
+		qsort(c->items, c->nitems, c->item_size, sx_symbol_cmp);
+	static _Thread_local _Alignas(16) uint8_t bytes[SX_CTL_PKT_MAX];
+	struct shmex_ctl_list *p = (struct shmex_ctl_list *)(void *)bytes;
+	const uint32_t per = (uint32_t)((SX_CTL_PKT_MAX - sizeof *p) / c->item_size);
+	uint32_t i = 0;
+	do {
+		const uint32_t n = c->nitems - i < per ? c->nitems - i : per;
+		const int last = i + n == c->nitems;
+		memcpy(p->items, c->items + (size_t)i * c->item_size, (size_t)n * c->item_size);
+		p->count = n;
+		p->total = list_type == SHMEX_CTL_ORDER_ITEMS ? (last ? c->total : i + n) : i + n;
+		const uint32_t len = (uint32_t)(sizeof *p + (size_t)n * c->item_size);
+		shmex_ctl_header_set(&p->h, list_type, last ? SHMEX_CTLF_END : 0, len, 0,
+				     c->in.req.h.ref);
+		sx_ctl_exec_reply(&b->exec, c->in.conn, p, len);
+		i += n;
+	} while (i < c->nitems);
+}
+
+int sx_bank_control(struct sx_bank *b)
+{
+	struct sx_bank_ctl *c = &b->ctl;
+	static _Thread_local struct sx_ctl_out out;
+	int work = 0;
+	if (c->mode == SX_BC_IDLE) {
+		if (shmex_ring_available(&b->ctl_in) <= 0)
+			return 0;
+		shmex_ring_read(&b->ctl_in, 0, &c->in, sizeof c->in);
+		shmex_ring_consume(&b->ctl_in, 1);
+		sx_begin(b);
+		work++;
+	}
+	if (c->mode == SX_BC_PASS) {
+		struct shmex_ring *r = &b->mctl_out[c->target];
+		while (c->mode == SX_BC_PASS && shmex_ring_available(r) > 0) {
+			const struct sx_ctl_out *o = shmex_ring_peek(r, 0);
+			const size_t bytes = offsetof(struct sx_ctl_out, pkt) +
+					     (o->len <= SX_CTL_PKT_MAX ? o->len : SX_CTL_PKT_MAX);
+			shmex_ring_read(r, 0, &out, bytes);
+			shmex_ring_consume(r, 1);
+			sx_to_control(b, &out, bytes);
+			const struct shmex_ctl_header *h = (const void *)out.pkt;
+			if (h->flags & SHMEX_CTLF_END)
+				sx_finish(b);
+			work++;
+		}
+		return work;
+	}
+	if (c->mode == SX_BC_IDLE)
+		return work;
+	uint16_t list_type = 0;
+	for (uint32_t k = 0; k < b->M; k++) {
+		struct shmex_ring *r = &b->mctl_out[k];
+		while (shmex_ring_available(r) > 0) {
+			const struct sx_ctl_out *o = shmex_ring_peek(r, 0);
+			const size_t bytes = offsetof(struct sx_ctl_out, pkt) +
+					     (o->len <= SX_CTL_PKT_MAX ? o->len : SX_CTL_PKT_MAX);
+			shmex_ring_read(r, 0, &out, bytes);
+			shmex_ring_consume(r, 1);
+			work++;
+			const struct shmex_ctl_header *h = (const void *)out.pkt;
+			if (h->type == SHMEX_CTL_REPLY) {
+				const struct shmex_ctl_reply *rp = (const void *)out.pkt;
+				if (rp->h.status != 0 && c->status == 0) {
+					c->status = rp->h.status;
+					snprintf(c->text, sizeof c->text, "matcher %u: %.200s", k, rp->text);
+				} else if (c->mode == SX_BC_REPLY && c->id != 0 && rp->id != c->id &&
+					   c->in.req.h.type >= SHMEX_CTL_ADD_ASSET &&
+					   c->in.req.h.type <= SHMEX_CTL_ADD_USER && c->status == 0) {
+					c->status = SHMEX_E_INVAL;
+					snprintf(c->text, sizeof c->text,
+						 "matcher %u gave id %llu, the bank %llu: a bug", k,
+						 (unsigned long long)rp->id, (unsigned long long)c->id);
+				}
+				c->sum += rp->id;
+			} else {
+				sx_merge_list(b, k, (const struct shmex_ctl_list *)(const void *)out.pkt);
+			}
+			if (h->flags & SHMEX_CTLF_END)
+				c->left--;
+		}
+	}
+	if (c->left == 0) {
+		switch (c->in.req.h.type) {
+		case SHMEX_CTL_BALANCES: list_type = SHMEX_CTL_BALANCE_ITEMS; break;
+		case SHMEX_CTL_SYMBOLS: list_type = SHMEX_CTL_SYMBOL_INFO; break;
+		default: list_type = SHMEX_CTL_ORDER_ITEMS; break;
+		}
+		sx_emit_merged(b, list_type);
+		sx_finish(b);
+	}
+	return work;
+}
