@@ -27,6 +27,18 @@
  * report its execution produced for this session. Reports about this
  * session's orders caused by someone else (a fill as maker, an expiry, a
  * trigger) carry request_no 0.
+ *
+ * Order: with one matcher thread, requests are answered in request order.
+ * With several (each owns some symbols), the requests that go to one
+ * matcher are answered in request order, and requests that went to two
+ * matchers may be answered in either order: a slow book never holds up
+ * another symbol's answers. A new order goes to its symbol's matcher, a
+ * cancel or amend by order id to the matcher of that order (of its
+ * symbol); a ping, a cancel by client id and a mass cancel of every symbol
+ * go to every matcher and are answered once all have run what the session
+ * sent before them (a ping is a barrier); a request refused before any
+ * matcher (malformed, no grant) is answered in the order of symbol 0's
+ * matcher, matcher 0.
  */
 #ifndef SHMEX_REPORT_H
 #define SHMEX_REPORT_H

@@ -19,7 +19,9 @@
  *
  * Every request is answered by exactly one report with SHMEX_RPTF_DONE and
  * the request's number (the number the submit function returned), after
- * every other report it caused for this session (shmex_report.h).
+ * every other report it caused for this session; in request order with one
+ * matcher thread, in request order per matcher with several (a ping waits
+ * for everything sent before it): shmex_report.h.
  *
  * Example (error handling shortened):
  * @code

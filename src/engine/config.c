@@ -861,6 +861,13 @@ static int sx_check_threads(const struct sx_ck *ck)
 	if (c->matchers < 1 || c->matchers > SX_CFG_MAX_THREADS)
 		return sx_ck_fail(ck, SX_LINE(ck, engine[SX_EK_MATCHERS]),
 				  "matchers = %u: must be 1..%u", c->matchers, SX_CFG_MAX_THREADS);
+	if (c->gateways + c->matchers > SX_CFG_MAX_THREADS)
+		return sx_ck_fail(ck,
+				  SX_LINE(ck, engine[SX_EK_GATEWAYS]) > SX_LINE(ck, engine[SX_EK_MATCHERS])
+					  ? SX_LINE(ck, engine[SX_EK_GATEWAYS])
+					  : SX_LINE(ck, engine[SX_EK_MATCHERS]),
+				  "gateways + matchers = %u: at most %u threads", c->gateways + c->matchers,
+				  SX_CFG_MAX_THREADS);
 	if (c->layout > SX_LAYOUT_DEDICATED)
 		return sx_ck_fail(ck, 0, "layout %u: unknown", c->layout);
 	if (c->wait_policy > SHMEX_WAIT_BLOCK)

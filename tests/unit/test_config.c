@@ -268,7 +268,12 @@ static void test_threads(void **state)
 	bad("[engine]\nlayout = dedicated\ngateways = 65\n", SHMEX_E_PARSE, 3, "out of range");
 	bad("[engine]\nmatchers = 0\n", SHMEX_E_PARSE, 2, "out of range");
 	bad("[engine]\nlayout = dedicated\nmatchers = 65\n", SHMEX_E_PARSE, 3, "out of range");
-	c = ok("[engine]\nlayout = dedicated\ngateways = 64\nmatchers = 64\n");
+	/* Every gateway and matcher is a thread, the bank one more. */
+	bad("[engine]\nlayout = dedicated\ngateways = 64\nmatchers = 64\n", SHMEX_E_INVAL, 4,
+	    "at most 64 threads");
+	bad("[engine]\nlayout = dedicated\nmatchers = 2\ngateways = 63\n", SHMEX_E_INVAL, 4,
+	    "at most 64 threads");
+	c = ok("[engine]\nlayout = dedicated\ngateways = 32\nmatchers = 32\n");
 	free(c);
 
 	c = demo();
