@@ -34,9 +34,12 @@
  * matchers may be answered in either order: a slow book never holds up
  * another symbol's answers. A new order goes to its symbol's matcher, a
  * cancel or amend by order id to the matcher of that order (of its
- * symbol); a ping, a cancel by client id and a mass cancel of every symbol
+ * symbol); a ping, a mass cancel of every symbol and a cancel by client id
  * go to every matcher and are answered once all have run what the session
- * sent before them (a ping is a barrier); a request refused before any
+ * sent before them (a ping is a barrier), except a cancel by client id
+ * when the engine still knows which matcher the user's latest order with
+ * that client id went to (then it goes there: nearly always); a request
+ * refused before any
  * matcher (malformed, no grant) is answered in the order of symbol 0's
  * matcher, matcher 0.
  */

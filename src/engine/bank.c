@@ -110,6 +110,12 @@ static uint32_t sx_order_symbol(const struct sx_bank *b, uint64_t order_id)
 	return b->oid[i] == order_id ? b->osym[i] : 0;
 }
 
+static struct sx_clid_route *sx_clid_slot(struct sx_bank *b, uint32_t user, uint64_t client_id)
+{
+	const uint64_t h = (client_id ^ (uint64_t)user << 40) * 0x9E3779B97F4A7C15ull;
+	return &b->clids[(h >> 32) & b->cmask];
+}
+
 static void sx_bank_cmd(struct sx_bank *b, uint32_t g, struct sx_cmd *c)
 {
 	if (c->session >= b->e->cfg.max_sessions)
@@ -122,6 +128,9 @@ static void sx_bank_cmd(struct sx_bank *b, uint32_t g, struct sx_cmd *c)
 		const uint32_t k = sx_engine_route(b->e, c->u.submit.symbol);
 		uint32_t asset;
 		int64_t need;
+		if (c->u.submit.client_id != 0)
+			*sx_clid_slot(b, c->u.submit.user, c->u.submit.client_id) =
+				(struct sx_clid_route){ c->u.submit.client_id, c->u.submit.user, k };
 		shmex_exchange_entry_need(b->ex, &c->u.submit, &asset, &need);
 		sx_fund(b, k, c->u.submit.user, asset, need, c, 0);
 		sx_bank_to_matcher(b, k, c);
@@ -141,12 +150,24 @@ static void sx_bank_cmd(struct sx_bank *b, uint32_t g, struct sx_cmd *c)
 		sx_bank_to_matcher(b, k, c);
 		return;
 	}
-	case SX_CMD_CANCEL:
+	case SX_CMD_CANCEL: {
 		if (c->u.target.order_id != 0) {
 			sx_bank_to_matcher(b, sx_matcher_of_order(b, c->u.target.order_id), c);
 			return;
 		}
-		break; /* by client id: every matcher looks */
+		/* By client id: the matcher the user's latest order with this
+		 * client id went to, when the table still holds it (client ids
+		 * are unique per user on each matcher only: with one reused
+		 * across matchers, the latest order's matcher is asked); else
+		 * every matcher looks. */
+		const struct sx_clid_route *cr =
+			sx_clid_slot(b, c->u.target.user, c->u.target.client_id);
+		if (cr->user == c->u.target.user && cr->client_id == c->u.target.client_id) {
+			sx_bank_to_matcher(b, cr->matcher, c);
+			return;
+		}
+		break;
+	}
 	case SX_CMD_MASS_CANCEL:
 		if (c->u.target.symbol != SHMEX_ALL_SYMBOLS) {
 			sx_bank_to_matcher(b, sx_engine_route(b->e, c->u.target.symbol), c);

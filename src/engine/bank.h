@@ -23,6 +23,14 @@ struct sx_merge {
 	struct sx_out best;  /* the answer the session gets */
 };
 
+/* (user, client id) -> the matcher its latest order went to: a cancel by
+ * client id then goes to that one matcher (else to every one). */
+struct sx_clid_route {
+	uint64_t client_id;
+	uint32_t user;      /* 0: empty */
+	uint32_t matcher;
+};
+
 struct sx_merge_fifo {
 	uint32_t head, tail; /* free-running */
 	struct sx_merge m[SX_MERGES_PER_SESSION];
@@ -82,6 +90,8 @@ struct sx_bank {
 	uint32_t omask;
 	uint64_t *oid;
 	uint32_t *osym;
+	struct sx_clid_route *clids; /* [cmask + 1], overwritten on collision */
+	uint32_t cmask;
 	struct sx_bank_ctl ctl;
 };
 

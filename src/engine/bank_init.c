@@ -94,10 +94,12 @@ int sx_bank_create(struct sx_engine *e, struct sx_bank **out)
 	while (cap < slots)
 		cap <<= 1;
 	b->omask = cap - 1;
+	b->cmask = 2 * cap - 1;
 	if (rc == 0) {
 		b->oid = calloc((size_t)M * cap, sizeof *b->oid);
 		b->osym = calloc((size_t)M * cap, sizeof *b->osym);
-		if (!b->oid || !b->osym)
+		b->clids = calloc((size_t)b->cmask + 1, sizeof *b->clids);
+		if (!b->oid || !b->osym || !b->clids)
 			rc = SHMEX_E_NOMEM;
 	}
 	for (uint32_t g = 0; rc == 0 && g < G; g++)
@@ -152,6 +154,7 @@ void sx_bank_destroy(struct sx_bank *b)
 	free(b->ctl.items);
 	free(b->oid);
 	free(b->osym);
+	free(b->clids);
 	free(b);
 }
 
