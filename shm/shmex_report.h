@@ -39,9 +39,8 @@
  * sent before them (a ping is a barrier), except a cancel by client id
  * when the engine still knows which matcher the user's latest order with
  * that client id went to (then it goes there: nearly always); a request
- * refused before any
- * matcher (malformed, no grant) is answered in the order of symbol 0's
- * matcher, matcher 0.
+ * refused before any matcher (malformed, no grant) is answered in the
+ * order of matcher 0.
  */
 #ifndef SHMEX_REPORT_H
 #define SHMEX_REPORT_H
