@@ -68,10 +68,10 @@ static int bd_write_config(const struct bd_daemon_opts *o, const struct bd_daemo
 		"; written by a shmex benchmark (bench/daemon_bench.c)\n"
 		"[engine]\n"
 		"gateways = %u\n"
-		"matchers = 1\n"
+		"matchers = %u\n"
 		"layout = %s\n"
 		"wait = %s\n",
-		o->gateways ? o->gateways : 1, o->layout, o->wait);
+		o->gateways ? o->gateways : 1, o->matchers ? o->matchers : 1, o->layout, o->wait);
 	if (o->cpus && *o->cpus)
 		fprintf(f, "cpus = %s\n", o->cpus);
 	fprintf(f,
@@ -212,19 +212,14 @@ static int bd_asset(struct shmex_client *c, const char *code, uint32_t *id)
 	return rc;
 }
 
-int bd_market_setup(struct shmex_client *c, uint32_t nusers, int64_t funds, struct bd_market *m)
+int bd_market_add_symbol(struct shmex_client *c, struct bd_market *m)
 {
-	memset(m, 0, sizeof *m);
-	if (nusers > BD_MAX_USERS)
-		return SHMEX_E_INVAL;
-	int rc = bd_asset(c, "BENCH-BASE", &m->base);
-	if (rc == 0)
-		rc = bd_asset(c, "BENCH-QUOTE", &m->quote);
-	if (rc != 0)
-		return rc;
 	static unsigned next_code; /* codes this process used */
 	struct shmex_symbol_params s;
-	rc = SHMEX_E_EXISTS;
+	uint32_t id = 0;
+	int rc = SHMEX_E_EXISTS;
+	if (m->nsymbols == BD_MAX_SYMBOLS)
+		return SHMEX_E_INVAL;
 	for (unsigned tries = 0; tries < 1000 && rc == SHMEX_E_EXISTS; tries++) {
 		const unsigned n = next_code++;
 		memset(&s, 0, sizeof s);
@@ -237,13 +232,32 @@ int bd_market_setup(struct shmex_client *c, uint32_t nusers, int64_t funds, stru
 		s.lot_size = 1;
 		s.min_qty = 1;
 		s.status = SHMEX_SYMBOL_OPEN;
-		rc = shmex_client_add_symbol(c, &s, &m->symbol);
+		rc = shmex_client_add_symbol(c, &s, &id);
 	}
 	if (rc != 0) {
 		fprintf(stderr, "bench: add symbol: %s %s\n", shmex_strerror(rc),
 			shmex_client_last_error());
 		return rc;
 	}
+	if (m->nsymbols == 0)
+		m->symbol = id;
+	m->symbols[m->nsymbols++] = id;
+	return 0;
+}
+
+int bd_market_setup(struct shmex_client *c, uint32_t nusers, int64_t funds, struct bd_market *m)
+{
+	memset(m, 0, sizeof *m);
+	if (nusers > BD_MAX_USERS)
+		return SHMEX_E_INVAL;
+	int rc = bd_asset(c, "BENCH-BASE", &m->base);
+	if (rc == 0)
+		rc = bd_asset(c, "BENCH-QUOTE", &m->quote);
+	if (rc != 0)
+		return rc;
+	rc = bd_market_add_symbol(c, m);
+	if (rc != 0)
+		return rc;
 	for (uint32_t i = 0; i < nusers; i++) {
 		uint32_t u;
 		rc = shmex_client_add_user(c, NULL, &u);

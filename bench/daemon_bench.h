@@ -22,6 +22,7 @@ struct bd_daemon_opts {
 	const char *wait;      /**< "spin", "yield" or "block" */
 	const char *cpus;      /**< pin list ("1", "0,1"), or NULL: no pinning */
 	uint32_t gateways;     /**< 1 for shared */
+	uint32_t matchers;     /**< 0 or 1: one; more: dedicated only */
 	uint32_t max_orders;   /**< exchange order records (0: 1048576) */
 };
 
@@ -48,8 +49,12 @@ void bd_daemon_stop(struct bd_daemon *d);
 
 /** A fresh symbol (tick 1, lot 1, fees 0: price * qty quote units) on the
  *  bench's two 0-decimal assets, and funded users. */
+#define BD_MAX_SYMBOLS 16u
+
 struct bd_market {
 	uint32_t symbol, base, quote;
+	uint32_t nsymbols;     /**< symbols[0] == symbol, then bd_market_add_symbol()'s */
+	uint32_t symbols[BD_MAX_SYMBOLS];
 	uint32_t nusers;
 	uint32_t users[BD_MAX_USERS];
 };
@@ -61,6 +66,10 @@ struct bd_market {
  * @return 0, or a negative code with a reason on stderr.
  */
 int bd_market_setup(struct shmex_client *c, uint32_t nusers, int64_t funds, struct bd_market *m);
+
+/** One more symbol on the market's assets (with several matchers, symbols
+ *  added one after another land on matchers in turn). */
+int bd_market_add_symbol(struct shmex_client *c, struct bd_market *m);
 
 /** Connects with the bench's options (a response ring of @p response_slots,
  *  0: the daemon's default); a reason on stderr if it fails. */

@@ -14,9 +14,14 @@
  *
  * Layouts (--layout, default both, one daemon each): shared (one engine
  * thread: gateway and matcher, pinned to the last CPU given) and dedicated
- * (--gateways gateway threads and one matcher thread; sessions are dealt to
- * gateways in turn). On a 2-CPU machine dedicated runs 3 engine threads and
+ * (--gateways gateway threads and --matchers matcher threads, with the
+ * bank thread when there are several; sessions are dealt to gateways in
+ * turn). On a 2-CPU machine dedicated runs 3 or more engine threads and
  * the senders on 2 CPUs: oversubscribed, so its default wait is yield.
+ *
+ * Symbols: --matchers M (default 1) symbols, session s trading symbol
+ * s % M, in process and in the daemon alike (the daemon puts symbols added
+ * one after another on its matchers in turn).
  *
  * In process (same binary, same flows, sessions interleaved one order
  * each in turn, one thread): shmex_exchange_*() with a sink that drops
@@ -25,7 +30,7 @@
  *
  * Usage: shmex-bench-tput (--daemon SHMEXD | --connect SOCKET)
  *        [--layout shared|dedicated|both|none] [--sessions N] [--orders N]
- *        [--gateways N] [--wait spin|yield|block] [--cpus LIST]
+ *        [--gateways N] [--matchers N] [--wait spin|yield|block] [--cpus LIST]
  *        [--client-cpus LIST] [--window N] [--max-orders N] [--seed S]
  *        [--json FILE]
  */
@@ -65,7 +70,7 @@ struct op {
 
 struct opts {
 	const char *shmexd, *sock, *json, *wait, *cpus, *client_cpus, *layout;
-	uint32_t sessions, gateways, window, max_orders;
+	uint32_t sessions, gateways, matchers, window, max_orders;
 	uint64_t orders, seed;
 };
 
@@ -170,23 +175,27 @@ static double run_book(struct op *const *flows, uint32_t sessions, uint64_t n)
 /* ns per order of the flows through the exchange core, as the daemon's
  * matcher calls it (a cancel by client id is a find, then a cancel). */
 static double run_exchange(struct op *const *flows, uint32_t sessions, uint64_t n,
-			   uint32_t max_orders)
+			   uint32_t max_orders, uint32_t nsym)
 {
-	struct shmex_exchange_config c = { .max_assets = 4, .max_symbols = 2, .max_users = 64,
+	struct shmex_exchange_config c = { .max_assets = 4, .max_symbols = BD_MAX_SYMBOLS,
+					   .max_users = 64,
 					   .max_orders = max_orders, .report_sink = drop_report };
 	struct shmex_exchange *ex;
 	if (shmex_exchange_create(&c, &ex) != 0)
 		return -1;
 	struct shmex_asset_params a = { .code = "B", .decimals = 0 }, q = { .code = "Q" };
-	uint32_t base, quote, sym, user[MAX_SESSIONS];
+	uint32_t base, quote, sym[BD_MAX_SYMBOLS], user[MAX_SESSIONS];
 	struct shmex_symbol_params sp = { .code = "B/Q", .tick_size = 1, .lot_size = 1,
 					  .min_qty = 1 };
 	if (shmex_exchange_add_asset(ex, &a, &base) || shmex_exchange_add_asset(ex, &q, &quote))
 		return -1;
 	sp.base = base;
 	sp.quote = quote;
-	if (shmex_exchange_add_symbol(ex, &sp, &sym))
-		return -1;
+	for (uint32_t k = 0; k < nsym; k++) {
+		sp.code[3] = (char)('A' + k); /* B/QA, B/QB, ... */
+		if (shmex_exchange_add_symbol(ex, &sp, &sym[k]))
+			return -1;
+	}
 	for (uint32_t s = 0; s < sessions; s++)
 		if (shmex_exchange_add_user(ex, NULL, &user[s]) ||
 		    shmex_exchange_deposit(ex, user[s], base, FUNDS, 0, NULL) ||
@@ -205,7 +214,8 @@ static double run_exchange(struct op *const *flows, uint32_t sessions, uint64_t 
 				continue;
 			}
 			struct shmex_order_request r = {
-				.client_id = o->cid, .user = user[s], .symbol = sym, .price = o->price,
+				.client_id = o->cid, .user = user[s], .symbol = sym[s % nsym],
+				.price = o->price,
 				.qty = o->qty, .side = o->side, .type = SHMEX_LIMIT,
 				.tif = o->kind == OP_IOC ? SHMEX_IOC : SHMEX_GTC,
 			};
@@ -306,7 +316,7 @@ static void *sender_main(void *arg)
 
 struct daemon_result {
 	const char *layout, *wait, *cpus, *client_cpus;
-	uint32_t gateways;
+	uint32_t gateways, matchers;
 	double orders_per_s, ns_per_order, seconds, whole_per_s;
 	uint64_t orders, rejects, trades;
 };
@@ -336,6 +346,7 @@ static int run_daemon(const struct opts *o, const char *layout, struct op *const
 	const int dedicated = strcmp(layout, "dedicated") == 0;
 	res->layout = layout;
 	res->gateways = dedicated ? o->gateways : 1;
+	res->matchers = dedicated ? o->matchers : 1;
 	res->wait = o->wait ? o->wait : dedicated ? "yield" : "spin";
 	res->cpus = o->cpus ? o->cpus : dedicated ? "0,1" : "1";
 	res->client_cpus = o->client_cpus ? o->client_cpus : dedicated || o->sock ? "" : "0";
@@ -343,6 +354,7 @@ static int run_daemon(const struct opts *o, const char *layout, struct op *const
 	if (o->shmexd) {
 		struct bd_daemon_opts dopt = { .layout = layout, .wait = res->wait,
 					       .cpus = res->cpus, .gateways = res->gateways,
+					       .matchers = res->matchers,
 					       .max_orders = o->max_orders };
 		if (bd_daemon_start(o->shmexd, &dopt, &d) != 0)
 			return -1;
@@ -353,6 +365,9 @@ static int run_daemon(const struct opts *o, const char *layout, struct op *const
 	int rc = bd_connect(sock, "bench-tput-admin", 0, &admin);
 	if (rc == 0)
 		rc = bd_market_setup(admin, o->sessions, FUNDS, &m);
+	/* As many symbols as matchers (in process too): session s on s % M. */
+	while (rc == 0 && m.nsymbols < o->matchers)
+		rc = bd_market_add_symbol(admin, &m);
 	static struct sender w[MAX_SESSIONS];
 	pthread_barrier_t start;
 	pthread_barrier_init(&start, NULL, o->sessions + 1);
@@ -362,7 +377,7 @@ static int run_daemon(const struct opts *o, const char *layout, struct op *const
 		w[s].o = o;
 		w[s].ops = flows[s];
 		w[s].user = m.users[s];
-		w[s].symbol = m.symbol;
+		w[s].symbol = m.symbols[s % m.nsymbols];
 		w[s].start = &start;
 		w[s].cpu = nth_cpu(res->client_cpus, s);
 		rc = bd_connect(sock, "bench-tput", 16384, &w[s].c);
@@ -424,7 +439,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: shmex-bench-tput (--daemon SHMEXD | --connect SOCKET)\n"
 		"         [--layout shared|dedicated|both|none] [--sessions N] [--orders N]\n"
-		"         [--gateways N] [--wait spin|yield|block] [--cpus LIST]\n"
+		"         [--gateways N] [--matchers N] [--wait spin|yield|block] [--cpus LIST]\n"
 		"         [--client-cpus LIST] [--window N] [--max-orders N] [--seed S]\n"
 		"         [--json FILE]\n"
 		"  --layout    daemons to start (default both; none: in process only; with\n"
@@ -432,6 +447,8 @@ static void usage(FILE *f)
 		"  --sessions  sessions, one sender thread each (default 2)\n"
 		"  --orders    requests per session (default 1000000)\n"
 		"  --gateways  gateway threads of the dedicated layout (default 2)\n"
+		"  --matchers  matcher threads of the dedicated layout, and symbols: session s\n"
+		"              trades symbol s %% N, in process too (default 1)\n"
 		"  --wait      the started daemons' wait (default spin shared, yield dedicated)\n"
 		"  --cpus      the started daemons' pin list (default 1 shared, 0,1 dedicated)\n"
 		"  --client-cpus  the senders' CPUs, in turn (default 0 shared, none dedicated)\n"
@@ -454,17 +471,19 @@ static void write_json(const struct opts *o, int argc, char **argv, const struct
 	fprintf(j, ", ");
 	bd_json_machine(j, mach);
 	fprintf(j, "\"sessions\": %u, \"orders_per_session\": %" PRIu64 ", \"window\": %u, "
-		   "\"max_orders\": %u, "
+		   "\"max_orders\": %u, \"symbols\": %u, "
 		   "\"in_process\": {\"book_ns_per_order\": %.1f, \"exchange_ns_per_order\": %.1f}, "
 		   "\"daemon\": [",
-		o->sessions, o->orders, o->window, o->max_orders, book_ns, ex_ns);
+		o->sessions, o->orders, o->window, o->max_orders, o->matchers, book_ns, ex_ns);
 	for (int i = 0; i < nres; i++)
-		fprintf(j, "%s{\"layout\": \"%s\", \"gateways\": %u, \"wait\": \"%s\", \"cpus\": \"%s\", "
+		fprintf(j, "%s{\"layout\": \"%s\", \"gateways\": %u, \"matchers\": %u, "
+			   "\"wait\": \"%s\", \"cpus\": \"%s\", "
 			   "\"client_cpus\": \"%s\", \"orders\": %" PRIu64 ", \"seconds\": %.4f, "
 			   "\"whole_run_orders_per_s\": %.0f, \"orders_per_s\": %.0f, \"ns_per_order\": %.1f, "
 			   "\"over_exchange_ns\": %.1f, \"over_book_ns\": %.1f, \"rejects\": %" PRIu64
 			   ", \"trade_reports\": %" PRIu64 "}",
-			i ? ", " : "", res[i].layout, res[i].gateways, res[i].wait, res[i].cpus,
+			i ? ", " : "", res[i].layout, res[i].gateways, res[i].matchers, res[i].wait,
+			res[i].cpus,
 			res[i].client_cpus, res[i].orders, res[i].seconds, res[i].whole_per_s,
 			res[i].orders_per_s, res[i].ns_per_order,
 			res[i].ns_per_order - ex_ns, res[i].ns_per_order - book_ns, res[i].rejects,
@@ -475,7 +494,7 @@ static void write_json(const struct opts *o, int argc, char **argv, const struct
 
 int main(int argc, char **argv)
 {
-	struct opts o = { .sessions = 2, .gateways = 2, .window = 256, .orders = 1000000,
+	struct opts o = { .sessions = 2, .gateways = 2, .matchers = 1, .window = 256, .orders = 1000000,
 			  .seed = 1, .layout = "both", .max_orders = 1u << 20 };
 	for (int i = 1; i < argc; i += 2) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -505,6 +524,8 @@ int main(int argc, char **argv)
 			o.sessions = (uint32_t)strtoul(v, NULL, 10);
 		else if (!strcmp(a, "--gateways"))
 			o.gateways = (uint32_t)strtoul(v, NULL, 10);
+		else if (!strcmp(a, "--matchers"))
+			o.matchers = (uint32_t)strtoul(v, NULL, 10);
 		else if (!strcmp(a, "--max-orders"))
 			o.max_orders = (uint32_t)strtoul(v, NULL, 10);
 		else if (!strcmp(a, "--window"))
@@ -520,6 +541,7 @@ int main(int argc, char **argv)
 	}
 	if (!o.shmexd == !o.sock || o.sessions == 0 || o.sessions > MAX_SESSIONS ||
 	    o.orders == 0 || o.window == 0 || o.gateways == 0 || o.max_orders < 2 ||
+	    o.matchers == 0 || o.matchers > BD_MAX_SYMBOLS ||
 	    (strcmp(o.layout, "shared") && strcmp(o.layout, "dedicated") && strcmp(o.layout, "both") &&
 	     strcmp(o.layout, "none"))) {
 		usage(stderr);
@@ -535,11 +557,12 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	printf("shmex-bench-tput: %u sessions x %" PRIu64 " requests (50%% adds, 35%% cancels, "
-	       "15%% IOC), window %u\n", o.sessions, o.orders, o.window);
+	       "15%% IOC), window %u, %u symbol%s\n", o.sessions, o.orders, o.window, o.matchers,
+	       o.matchers > 1 ? "s" : "");
 	printf("machine : %s (%s), %ld CPUs, %s, load %.2f\n", mach.model, mach.signature,
 	       mach.cpus, mach.kernel, mach.load[0]);
 	const double book_ns = run_book(flows, o.sessions, o.orders);
-	const double ex_ns = run_exchange(flows, o.sessions, o.orders, o.max_orders);
+	const double ex_ns = run_exchange(flows, o.sessions, o.orders, o.max_orders, o.matchers);
 	if (book_ns < 0 || ex_ns < 0) {
 		fprintf(stderr, "shmex-bench-tput: the in-process runs failed\n");
 		return 1;
@@ -565,10 +588,11 @@ int main(int argc, char **argv)
 		if (rc != 0)
 			break;
 		const struct daemon_result *r = &res[nres++];
-		printf("daemon, %s (%u gateway%s, wait %s, engine CPUs %s, senders %s): %.0f "
-		       "orders/s (%.1f ns/order; whole run %.0f/s in %.2f s), +%.1f ns/order over the "
-		       "in-process exchange, +%.1f over the bare book; %" PRIu64 " refused cancels\n",
-		       r->layout, r->gateways, r->gateways > 1 ? "s" : "", r->wait, r->cpus,
+		printf("daemon, %s (%u gateway%s, %u matcher%s, wait %s, engine CPUs %s, senders %s): "
+		       "%.0f orders/s (%.1f ns/order; whole run %.0f/s in %.2f s), +%.1f ns/order over "
+		       "the in-process exchange, +%.1f over the bare book; %" PRIu64 " refused cancels\n",
+		       r->layout, r->gateways, r->gateways > 1 ? "s" : "", r->matchers,
+		       r->matchers > 1 ? "s" : "", r->wait, r->cpus,
 		       *r->client_cpus ? r->client_cpus : "unpinned", r->orders_per_s, r->ns_per_order,
 		       r->whole_per_s, r->seconds, r->ns_per_order - ex_ns, r->ns_per_order - book_ns,
 		       r->rejects);

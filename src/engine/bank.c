@@ -116,16 +116,65 @@ static struct sx_clid_route *sx_clid_slot(struct sx_bank *b, uint32_t user, uint
 	return &b->clids[(h >> 32) & b->cmask];
 }
 
-static void sx_bank_cmd(struct sx_bank *b, uint32_t g, struct sx_cmd *c)
+#define SX_ALL UINT32_MAX
+
+/* The matcher a command goes to (SX_ALL: every one). */
+static uint32_t sx_bank_target(struct sx_bank *b, const struct sx_cmd *c)
+{
+	switch (c->op) {
+	case SX_CMD_SUBMIT:
+		return sx_engine_route(b->e, c->u.submit.symbol);
+	case SX_CMD_AMEND:
+		return sx_matcher_of_order(b, c->u.target.order_id);
+	case SX_CMD_CANCEL: {
+		if (c->u.target.order_id != 0)
+			return sx_matcher_of_order(b, c->u.target.order_id);
+		/* By client id: the matcher the user's latest order with this
+		 * client id went to, when the table still holds it (client ids
+		 * are unique per user on each matcher only: with one reused
+		 * across matchers, the latest order's matcher is asked); else
+		 * every matcher looks. */
+		const struct sx_clid_route *cr =
+			sx_clid_slot(b, c->u.target.user, c->u.target.client_id);
+		return cr->user == c->u.target.user && cr->client_id == c->u.target.client_id
+			       ? cr->matcher
+			       : SX_ALL;
+	}
+	case SX_CMD_MASS_CANCEL:
+		return c->u.target.symbol != SHMEX_ALL_SYMBOLS
+			       ? sx_engine_route(b->e, c->u.target.symbol)
+			       : SX_ALL;
+	case SX_CMD_REJECT:
+		return 0;
+	default: /* PING (answered when every matcher has run what came
+		    before), SESSION_END, FENCE */
+		return SX_ALL;
+	}
+}
+
+/* Whether the command's matcher(s) can take it now: the bank never waits
+ * for a matcher (one may be waiting for the bank to read its reports);
+ * the command stays in the gateway's ring meanwhile (back-pressure). */
+static int sx_bank_room(struct sx_bank *b, uint32_t k)
+{
+	if (k != SX_ALL)
+		return shmex_ring_room(&b->mcmd[k], 1) >= 1;
+	for (uint32_t j = 0; j < b->M; j++)
+		if (shmex_ring_room(&b->mcmd[j], 1) < 1)
+			return 0;
+	return 1;
+}
+
+static void sx_bank_cmd(struct sx_bank *b, uint32_t g, struct sx_cmd *c, uint32_t k)
 {
 	if (c->session >= b->e->cfg.max_sessions)
 		return; /* gateways are trusted; this would be a bug */
-	b->session_gw[c->session] = (uint16_t)g;
+	if (c->op != SX_CMD_FENCE) /* a gateway's own command, session 0 by convention */
+		b->session_gw[c->session] = (uint16_t)g;
 	c->xfer_asset[0] = c->xfer_asset[1] = 0;
 	c->xfer_amount[0] = c->xfer_amount[1] = 0;
 	switch (c->op) {
 	case SX_CMD_SUBMIT: {
-		const uint32_t k = sx_engine_route(b->e, c->u.submit.symbol);
 		uint32_t asset;
 		int64_t need;
 		if (c->u.submit.client_id != 0)
@@ -137,7 +186,6 @@ static void sx_bank_cmd(struct sx_bank *b, uint32_t g, struct sx_cmd *c)
 		return;
 	}
 	case SX_CMD_AMEND: {
-		const uint32_t k = sx_matcher_of_order(b, c->u.target.order_id);
 		const uint32_t sym = sx_order_symbol(b, c->u.target.order_id);
 		struct shmex_symbol_params p;
 		if (sym != 0 && shmex_exchange_symbol(b->ex, sym, &p) == 0) {
@@ -150,35 +198,6 @@ static void sx_bank_cmd(struct sx_bank *b, uint32_t g, struct sx_cmd *c)
 		sx_bank_to_matcher(b, k, c);
 		return;
 	}
-	case SX_CMD_CANCEL: {
-		if (c->u.target.order_id != 0) {
-			sx_bank_to_matcher(b, sx_matcher_of_order(b, c->u.target.order_id), c);
-			return;
-		}
-		/* By client id: the matcher the user's latest order with this
-		 * client id went to, when the table still holds it (client ids
-		 * are unique per user on each matcher only: with one reused
-		 * across matchers, the latest order's matcher is asked); else
-		 * every matcher looks. */
-		const struct sx_clid_route *cr =
-			sx_clid_slot(b, c->u.target.user, c->u.target.client_id);
-		if (cr->user == c->u.target.user && cr->client_id == c->u.target.client_id) {
-			sx_bank_to_matcher(b, cr->matcher, c);
-			return;
-		}
-		break;
-	}
-	case SX_CMD_MASS_CANCEL:
-		if (c->u.target.symbol != SHMEX_ALL_SYMBOLS) {
-			sx_bank_to_matcher(b, sx_engine_route(b->e, c->u.target.symbol), c);
-			return;
-		}
-		break;
-	case SX_CMD_PING: /* answered when every matcher has run what came before */
-		break;
-	case SX_CMD_REJECT:
-		sx_bank_to_matcher(b, 0, c);
-		return;
 	case SX_CMD_SESSION_END:
 		b->closing[c->session] = (uint16_t)b->M;
 		sx_broadcast(b, c);
@@ -192,7 +211,11 @@ static void sx_bank_cmd(struct sx_bank *b, uint32_t g, struct sx_cmd *c)
 		sx_broadcast(b, c);
 		return;
 	default:
-		return;
+		if (k != SX_ALL) { /* cancel, mass cancel of one symbol, refusal */
+			sx_bank_to_matcher(b, k, c);
+			return;
+		}
+		break; /* ping, mass cancel of every symbol, cancel by an unknown client id */
 	}
 	struct sx_merge_fifo *f = &b->merges[c->session];
 	if (f->tail - f->head == SX_MERGES_PER_SESSION) {
@@ -296,6 +319,20 @@ static void sx_bank_from_matcher(struct sx_bank *b, uint32_t k, const struct sx_
 		sx_bank_out(b, g, msg);
 }
 
+int sx_bank_drain_matcher(struct sx_bank *b, uint32_t k)
+{
+	const int64_t n = shmex_ring_available(&b->mout[k]);
+	if (n <= 0)
+		return 0;
+	for (int64_t i = 0; i < n; i++) {
+		/* Trusted (our matcher): read in place. */
+		const struct sx_out *msg = shmex_ring_peek(&b->mout[k], (uint32_t)i);
+		sx_bank_from_matcher(b, k, msg);
+	}
+	shmex_ring_consume(&b->mout[k], (uint32_t)n);
+	return (int)n;
+}
+
 int sx_bank_work(void *arg)
 {
 	struct sx_bank *b = arg;
@@ -303,31 +340,26 @@ int sx_bank_work(void *arg)
 	int work = 0;
 	/* What the matchers sent first: funds come back before new orders
 	 * may need them. */
-	for (uint32_t k = 0; k < b->M; k++) {
-		int64_t n = shmex_ring_available(&b->mout[k]);
-		if (n <= 0)
-			continue;
-		for (int64_t i = 0; i < n; i++) {
-			/* Trusted (our matcher): read in place. */
-			const struct sx_out *msg = shmex_ring_peek(&b->mout[k], (uint32_t)i);
-			sx_bank_from_matcher(b, k, msg);
-		}
-		shmex_ring_consume(&b->mout[k], (uint32_t)n);
-		work += (int)n;
-	}
+	for (uint32_t k = 0; k < b->M; k++)
+		work += sx_bank_drain_matcher(b, k);
 	for (uint32_t g = 0; g < b->G; g++) {
 		int64_t n = shmex_ring_available(&b->gcmd[g]);
 		if (n <= 0)
 			continue;
 		if (n > SX_BANK_BATCH)
 			n = SX_BANK_BATCH;
-		for (int64_t i = 0; i < n; i++) {
+		int64_t i = 0;
+		for (; i < n; i++) {
 			struct sx_cmd c;
 			shmex_ring_read(&b->gcmd[g], (uint32_t)i, &c, sizeof c);
-			sx_bank_cmd(b, g, &c);
+			const uint32_t k = sx_bank_target(b, &c);
+			if (!sx_bank_room(b, k))
+				break;
+			sx_bank_cmd(b, g, &c, k);
 		}
-		shmex_ring_consume(&b->gcmd[g], (uint32_t)n);
-		work += (int)n;
+		if (i > 0)
+			shmex_ring_consume(&b->gcmd[g], (uint32_t)i);
+		work += (int)i;
 	}
 	work += sx_bank_control(b);
 	for (uint32_t k = 0; k < b->M; k++)

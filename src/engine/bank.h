@@ -11,6 +11,7 @@
 
 #define SX_MERGES_PER_SESSION 16u /* broadcast requests a session may have unanswered */
 #define SX_FENCES_MAX 256u
+#define SX_BANK_OVERFLOW (1u << 20) /* journal entries held when its ring is full */
 
 /* A broadcast request's answers, being merged into one. */
 struct sx_merge {
@@ -71,6 +72,8 @@ struct sx_bank {
 	struct shmex_ring *mctl_out; /* [M] consumer views: their answers */
 	struct shmex_ring ctl_in, ctl_out; /* with the control thread */
 	struct shmex_ring ledger;    /* producer view: the journal's stream M */
+	struct shmex_ledger_entry *over; /* [SX_BANK_OVERFLOW], allocated when first needed */
+	uint64_t over_head, over_tail;   /* free-running */
 	uint8_t journal;
 	uint32_t ledger_open;        /* entries since the last mark */
 	uint8_t ledger_pushed;
@@ -100,5 +103,8 @@ struct sx_bank {
 int sx_bank_control(struct sx_bank *b);
 /** Marks the journal stream: after events, and now and then when idle. */
 void sx_bank_ledger_flush(struct sx_bank *b, int idle);
+/** Takes what matcher @p k sent (reports, funds back, ends, fences).
+ *  @return messages taken. */
+int sx_bank_drain_matcher(struct sx_bank *b, uint32_t k);
 
 #endif /* SX_BANK_H */

@@ -60,15 +60,14 @@ static void sx_ask_all(struct sx_bank *b, uint32_t mode, uint32_t item_size)
 		sx_ask(b, k);
 }
 
-/* Free funds here, as the first balance items (matchers add theirs). */
-static int sx_balances_here(struct sx_bank *b)
+/* Free funds here, added to what the matchers said their orders hold.
+ * Read last: every transfer a matcher sent before its answer has been
+ * credited here by then (sx_bank_control drains its ring first). */
+static void sx_balances_here(struct sx_bank *b)
 {
 	struct sx_bank_ctl *c = &b->ctl;
-	uint32_t nassets = 0, nusers = 0;
-	shmex_exchange_counts(b->ex, &nassets, NULL, &nusers);
-	if ((c->in.req.user == SHMEX_FEE_ACCOUNT && !(c->in.roles & SHMEX_ROLE_ADMIN)) ||
-	    c->in.req.user > nusers)
-		return 0; /* the matchers refuse it the same way */
+	uint32_t nassets = 0;
+	shmex_exchange_counts(b->ex, &nassets, NULL, NULL);
 	for (uint32_t a = 1; a <= nassets && a <= SX_CTL_ITEMS_MAX; a++) {
 		struct shmex_ctl_balance_item it;
 		struct shmex_asset_params ap;
@@ -76,15 +75,26 @@ static int sx_balances_here(struct sx_bank *b)
 		if (shmex_exchange_asset(b->ex, a, &ap) != 0 ||
 		    shmex_exchange_balance(b->ex, c->in.req.user, a, &bal) != 0)
 			continue;
-		memset(&it, 0, sizeof it);
-		it.asset = a;
-		it.decimals = ap.decimals;
-		memcpy(it.code, ap.code, SHMEX_CODE_LEN);
-		it.available = bal.available;
-		it.locked = bal.locked;
-		memcpy(c->items + (size_t)c->nitems++ * sizeof it, &it, sizeof it);
+		struct shmex_ctl_balance_item *mine = NULL;
+		for (uint32_t j = 0; j < c->nitems && !mine; j++) {
+			struct shmex_ctl_balance_item *x =
+				(struct shmex_ctl_balance_item *)(void *)(c->items + (size_t)j * sizeof it);
+			if (x->asset == a)
+				mine = x;
+		}
+		if (!mine) {
+			if (c->nitems == SX_CTL_ITEMS_MAX)
+				continue;
+			mine = (struct shmex_ctl_balance_item *)(void *)(c->items +
+									 (size_t)c->nitems++ * sizeof it);
+			memset(mine, 0, sizeof *mine);
+			mine->asset = a;
+			mine->decimals = ap.decimals;
+			memcpy(mine->code, ap.code, SHMEX_CODE_LEN);
+		}
+		mine->available += bal.available;
+		mine->locked += bal.locked;
 	}
-	return 1;
 }
 
 static void sx_begin(struct sx_bank *b)
@@ -128,7 +138,6 @@ static void sx_begin(struct sx_bank *b)
 		return;
 	case SHMEX_CTL_BALANCES:
 		sx_ask_all(b, SX_BC_LIST, sizeof(struct shmex_ctl_balance_item));
-		sx_balances_here(b);
 		return;
 	case SHMEX_CTL_SYMBOLS:
 		sx_ask_all(b, SX_BC_LIST, sizeof(struct shmex_ctl_symbol_item));
@@ -222,6 +231,8 @@ static void sx_emit_merged(struct sx_bank *b, uint16_t list_type)
 	}
 	if (list_type == SHMEX_CTL_SYMBOL_INFO)
 		qsort(c->items, c->nitems, c->item_size, sx_symbol_cmp);
+	if (list_type == SHMEX_CTL_BALANCE_ITEMS)
+		sx_balances_here(b);
 	static _Thread_local _Alignas(16) uint8_t bytes[SX_CTL_PKT_MAX];
 	struct shmex_ctl_list *p = (struct shmex_ctl_list *)(void *)bytes;
 	const uint32_t per = (uint32_t)((SX_CTL_PKT_MAX - sizeof *p) / c->item_size);
@@ -274,6 +285,11 @@ int sx_bank_control(struct sx_bank *b)
 	uint16_t list_type = 0;
 	for (uint32_t k = 0; k < b->M; k++) {
 		struct shmex_ring *r = &b->mctl_out[k];
+		/* What the matcher sent before its answer comes first (funds
+		 * back: an answer must not count them nowhere). The answer's
+		 * acquire makes them visible. */
+		if (shmex_ring_available(r) > 0)
+			work += sx_bank_drain_matcher(b, k);
 		while (shmex_ring_available(r) > 0) {
 			const struct sx_ctl_out *o = shmex_ring_peek(r, 0);
 			const size_t bytes = offsetof(struct sx_ctl_out, pkt) +

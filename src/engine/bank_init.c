@@ -9,17 +9,46 @@
 
 #include "bank.h"
 
+/* Pushes what waits in the overflow, in order; @return 1 if it is empty. */
+static int sx_bank_overflow_drain(struct sx_bank *b)
+{
+	while (b->over_head != b->over_tail) {
+		const struct shmex_ledger_entry *le = &b->over[b->over_head & (SX_BANK_OVERFLOW - 1)];
+		if (shmex_ring_push(&b->ledger, le, sizeof *le) != 1)
+			return 0;
+		b->over_head++;
+		b->ledger_pushed = 1;
+	}
+	return 1;
+}
+
+/* The bank never waits for the journal: the journal may be waiting for a
+ * matcher's event to end, and that matcher for the bank to read its ring.
+ * What does not fit the ring waits here, in order (journal.c). */
 static void sx_bank_on_ledger(void *ctx, const struct shmex_ledger_entry *le)
 {
 	struct sx_bank *b = ctx;
-	while (shmex_ring_push(&b->ledger, le, sizeof *le) != 1) {
-		if (!__atomic_load_n(&b->e->running, __ATOMIC_ACQUIRE))
-			return; /* stopping: the journal folds what is left */
-		sx_bell_ring(&b->e->journal_bell);
-		sx_cpu_relax();
-	}
 	b->ledger_open++;
 	b->ledger_pushed = 1;
+	if (sx_bank_overflow_drain(b) && shmex_ring_push(&b->ledger, le, sizeof *le) == 1)
+		return;
+	while (b->over_tail - b->over_head == SX_BANK_OVERFLOW) {
+		/* Full too: the journal is far behind (it is a checker); wait. */
+		if (!__atomic_load_n(&b->e->running, __ATOMIC_ACQUIRE))
+			return;
+		sx_bell_ring(&b->e->journal_bell);
+		sx_cpu_relax();
+		sx_bank_overflow_drain(b);
+	}
+	if (!b->over) {
+		b->over = malloc(SX_BANK_OVERFLOW * sizeof *b->over);
+		if (!b->over) {
+			sx_log("bank: journal overflow: out of memory (entry %llu lost)",
+			       (unsigned long long)le->seq);
+			return;
+		}
+	}
+	b->over[b->over_tail++ & (SX_BANK_OVERFLOW - 1)] = *le;
 }
 
 /* The frontier mark (journal.c): every event numbered here so far is in
@@ -37,12 +66,14 @@ void sx_bank_ledger_flush(struct sx_bank *b, int idle)
 {
 	if (!b->journal)
 		return;
-	if (b->ledger_open) {
+	sx_bank_overflow_drain(b);
+	/* After events, and every busy cycle (or every 16th idle one) while
+	 * others number theirs: the journal's frontier for this stream. */
+	if (b->ledger_open ||
+	    ((!idle || (++b->idle_cycles & 15) == 0) &&
+	     __atomic_load_n(&b->e->seq_counter, __ATOMIC_RELAXED) != b->marked_seq)) {
 		sx_bank_mark(b);
 		b->ledger_open = 0;
-	} else if (idle && (++b->idle_cycles & 15) == 0 &&
-		   __atomic_load_n(&b->e->seq_counter, __ATOMIC_RELAXED) != b->marked_seq) {
-		sx_bank_mark(b); /* idle, while others number events */
 	}
 	if (b->ledger_pushed) {
 		b->ledger_pushed = 0;
@@ -155,6 +186,7 @@ void sx_bank_destroy(struct sx_bank *b)
 	free(b->oid);
 	free(b->osym);
 	free(b->clids);
+	free(b->over);
 	free(b);
 }
 

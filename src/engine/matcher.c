@@ -121,10 +121,14 @@ static void sx_out_push(struct sx_matcher *m, uint32_t g, const struct sx_out *m
 
 static void sx_sweep(struct sx_matcher *m);
 
-/* Several matchers: the command's funds go back before its reports. */
-static void sx_stage_flush(struct sx_matcher *m)
+/* Several matchers: the command's funds go back before its reports
+ * (@p sweep: between commands only; the stage filling up in the middle of
+ * one only sends what it holds, since the exchange is inside an event
+ * then and must not be called again). */
+static void sx_stage_flush(struct sx_matcher *m, int sweep)
 {
-	sx_sweep(m);
+	if (sweep)
+		sx_sweep(m);
 	for (uint32_t i = 0; i < m->staged; i++)
 		sx_out_push(m, 0, &m->stage[i]);
 	m->staged = 0;
@@ -138,7 +142,7 @@ static void sx_out_send(struct sx_matcher *m, uint32_t g, const struct sx_out *m
 		return;
 	}
 	if (m->staged == SX_STAGE_MAX)
-		sx_stage_flush(m);
+		sx_stage_flush(m, 0);
 	m->stage[m->staged++] = *msg;
 }
 
@@ -419,7 +423,10 @@ static void sx_run(struct sx_matcher *m, uint32_t g, const struct sx_cmd *c)
 {
 	if (c->session >= m->e->cfg.max_sessions)
 		return; /* gateways are trusted; this would be a bug */
-	m->session_gw[c->session] = (uint16_t)g;
+	/* A fence is the gateway's own command (session 0 by convention): it
+	 * must not move session 0's reports to that gateway. */
+	if (c->op != SX_CMD_FENCE)
+		m->session_gw[c->session] = (uint16_t)g;
 	m->cur_session = c->session;
 	m->cur_request = c->request_no;
 	m->cur_op = c->op;
@@ -477,7 +484,7 @@ static void sx_run(struct sx_matcher *m, uint32_t g, const struct sx_cmd *c)
 		m->has_pending = 0;
 	}
 	if (m->shard)
-		sx_stage_flush(m);
+		sx_stage_flush(m, 1);
 	m->cur_op = 0;
 	m->cur_session = SX_NO_SESSION;
 	sx_ledger_mark(m);
@@ -512,7 +519,7 @@ int sx_matcher_work(void *arg)
 			shmex_exchange_advance(m->ex, now);
 			m->last_clock = now;
 			if (m->shard)
-				sx_stage_flush(m);
+				sx_stage_flush(m, 1);
 			sx_ledger_mark(m);
 		}
 		/* Several exchanges: an idle one still moves the journal's
@@ -550,7 +557,7 @@ int sx_matcher_work(void *arg)
 		m->cur_session = SX_NO_SESSION;
 		sx_ctl_execute(&m->exec, &in);
 		if (m->shard) {
-			sx_stage_flush(m);
+			sx_stage_flush(m, 1);
 			sx_bell_ring(&e->bank_bell);
 		} else {
 			sx_engine_wake_control(e);
@@ -564,6 +571,11 @@ int sx_matcher_work(void *arg)
 			if (e->cfg.layout != SX_LAYOUT_SHARED)
 				sx_bell_ring(m->out_bell[g]);
 		}
+	/* Several exchanges: a busy one that wrote no entry (refusals, say)
+	 * still moves the journal's frontier on, every cycle. */
+	if (work && m->shard && m->journal &&
+	    __atomic_load_n(&e->seq_counter, __ATOMIC_RELAXED) != m->marked_seq)
+		sx_push_mark(m);
 	if (m->ledger_pushed) {
 		m->ledger_pushed = 0;
 		sx_bell_ring(&e->journal_bell);

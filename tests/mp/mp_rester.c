@@ -10,6 +10,7 @@
 
 #include "mp_harness.h"
 #include "mp_session.h"
+#include "mp_world.h"
 
 #define MP_STREAM_LIVE 8
 
@@ -102,6 +103,10 @@ int mp_rester_main(void *arg)
 	if (mp_sess_open(&s, o->sock, o->name, o->flags, 0) != 0)
 		return 1;
 	s.users[s.nusers++] = o->user;
+	if (o->matchers > 1) {
+		mp_sess_matchers(&s, o->matchers);
+		mp_sess_route(&s, o->symbol, mp_world_matcher(o->symbol, o->matchers));
+	}
 	s.on_report = mp_rest_on_report;
 	s.ctx = &st;
 	for (uint32_t i = 0; i < o->n; i++)

@@ -13,6 +13,8 @@ struct mp_rester_opts {
 	const char *sock, *name;
 	uint32_t flags;      /* enum shmex_session_flag */
 	uint32_t user, symbol;
+	uint32_t matchers;   /* > 1: answers checked per matcher; symbol on
+				mp_world_matcher(symbol, matchers) */
 	uint32_t n;          /* resting orders placed before "ready" */
 	int64_t price;       /* buy price, below the market so they rest */
 	int ready_fd, stop_fd;

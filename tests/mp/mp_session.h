@@ -6,6 +6,25 @@
  * every other report it produced for this session; reports caused by
  * others carry request_no 0 and are about this session's users; nothing
  * follows SHUTDOWN or ENDED. The first breach is kept in `why`.
+ *
+ * With several matchers (mp_sess_matchers()) the strict request order is
+ * replaced by what shmex_report.h promises then, the session knowing each
+ * request's route (a symbol's matcher from mp_sess_route(); an order id's
+ * from its top bits, id >> 48, and every ORDER report's ids must carry its
+ * symbol's matcher, so that is the order's symbol's matcher; a ping, a
+ * cancel by client id, a mass cancel of every symbol: all matchers):
+ *   - every request is answered by exactly one DONE report, and no report
+ *     names a request after its DONE;
+ *   - a report of a request routed to matcher k comes after the DONE of
+ *     every earlier request routed to k; an ORDER report must be on a symbol
+ *     of k (a broadcast request's ORDER reports: after the earlier requests
+ *     of their symbol's matcher);
+ *   - a broadcast request's DONE comes after every earlier request's DONE;
+ *   - a REJECT the gateway (or the bank, RATE_LIMIT) gives before any
+ *     matcher (reasons BAD_*, UNKNOWN_USER, NO_GRANT, RATE_LIMIT) may come
+ *     in matcher 0's order instead.
+ * Requests on a symbol whose matcher the session was not told are only
+ * checked for the first rule.
  */
 #ifndef MP_SESSION_H
 #define MP_SESSION_H
@@ -15,6 +34,11 @@
 #include "shmex/client.h"
 
 #define MP_MAX_USERS 16
+#define MP_SESS_OPEN 4096u  /* several matchers: requests unanswered at most */
+#define MP_SESS_HISTORY 24u /* reports printed with a breach */
+#define MP_MAX_ROUTES 64u   /* symbol ids the session can route */
+#define MP_ROUTE_ALL 0xffu  /* a request every matcher answers */
+#define MP_ROUTE_ANY 0xfeu  /* a symbol whose matcher the session does not know */
 
 struct mp_sess {
 	struct shmex_client *c;
@@ -26,6 +50,15 @@ struct mp_sess {
 	int failed;
 	char why[256];
 	uint64_t reports, rejects, orders_reports;
+	/* several matchers (mp_sess_matchers()); 0 or 1: strict request order */
+	uint32_t matchers;
+	uint64_t oldest;                     /* the oldest request without its DONE */
+	uint8_t route[MP_MAX_ROUTES + 1];    /* symbol id -> matcher */
+	uint8_t rt[MP_SESS_OPEN];            /* by request_no % MP_SESS_OPEN: its route */
+	uint8_t answered[MP_SESS_OPEN];      /* likewise: its DONE seen */
+	/* the last reports taken, printed with a breach */
+	struct shmex_report last[MP_SESS_HISTORY];
+	uint64_t nlast;
 	/* optional: sees every report after it was checked */
 	void (*on_report)(void *ctx, const struct shmex_report *r);
 	void *ctx;
@@ -36,6 +69,12 @@ struct mp_sess {
 int mp_sess_open(struct mp_sess *s, const char *sock, const char *name, uint32_t flags,
 		 uint32_t resp_slots);
 void mp_sess_close(struct mp_sess *s);
+/** The daemon has @p matchers matcher threads: check answers per matcher
+ *  (above). Call before sending; every symbol's route starts unknown. */
+void mp_sess_matchers(struct mp_sess *s, uint32_t matchers);
+/** Symbol @p symbol is on matcher @p matcher. */
+void mp_sess_route(struct mp_sess *s, uint32_t symbol, uint32_t matcher);
+
 /** Records a protocol breach (the first one is kept); returns -1. */
 int mp_sess_fail(struct mp_sess *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -22,6 +22,7 @@ struct mp_sym {
 	uint32_t id, base, quote;
 	int64_t ref, lot, step;
 	int resolved, late;
+	uint32_t matcher;
 	const char *code;
 };
 
@@ -137,6 +138,13 @@ static int mp_resolve(struct mp_trader *t)
 				sy->quote = items[k].quote;
 				sy->id = id;
 				sy->resolved = 1;
+				/* The daemon's word is taken only for a symbol added
+				 * live: it chose that matcher. */
+				if (t->o->matchers > 1 && !sy->late && items[k].matcher != sy->matcher)
+					return mp_sess_fail(&t->s, "symbol %s on matcher %u, configured "
+								   "on %u",
+							    sy->code, items[k].matcher, sy->matcher);
+				mp_sess_route(&t->s, id, sy->late ? items[k].matcher : sy->matcher);
 			}
 		if (!sy->resolved)
 			return mp_sess_fail(&t->s, "symbol %s (%u) not listed", sy->code, id);
@@ -308,6 +316,7 @@ int mp_trader_run(const struct mp_trader_opts *o)
 		t.sym[i].ref = o->symbols[i].ref;
 		t.sym[i].lot = o->symbols[i].lot;
 		t.sym[i].late = o->symbols[i].late;
+		t.sym[i].matcher = o->symbols[i].matcher;
 		t.sym[i].step = o->symbols[i].ref / 10000 > 0 ? o->symbols[i].ref / 10000 : 1;
 	}
 	t.nsym = o->nsymbols;
@@ -316,6 +325,8 @@ int mp_trader_run(const struct mp_trader_opts *o)
 		return 1;
 	for (uint32_t i = 0; i < o->nusers && i < MP_MAX_USERS; i++)
 		t.s.users[t.s.nusers++] = o->users[i];
+	if (o->matchers > 1)
+		mp_sess_matchers(&t.s, o->matchers);
 	t.s.on_report = mp_on_report;
 	t.s.ctx = &t;
 	rc = mp_trade_loop(&t);

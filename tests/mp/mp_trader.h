@@ -22,6 +22,8 @@ struct mp_symbol_spec {
 	int64_t ref;   /* prices are drawn within ±1 % of it */
 	int64_t lot;   /* base minor units per lot */
 	int late;      /* added while trading: looked up until it exists */
+	uint32_t matcher; /* with several matchers: the one the test configured (late
+			     symbols: the daemon chooses, the trader reads it) */
 };
 
 struct mp_deposit {
@@ -50,6 +52,8 @@ struct mp_trader_opts {
 	uint32_t nsymbols;
 	const struct mp_deposit *deposits; /* for settle */
 	uint32_t ndeposits;
+	uint32_t matchers;               /* > 1: the daemon has several; answers are checked
+					    per matcher (mp_sess_matchers()) */
 	uint32_t count;                  /* requests to send (0: until stop_fd closes or the end) */
 	uint32_t window;                 /* requests in flight (0: 16) */
 	uint64_t seed;

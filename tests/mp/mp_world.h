@@ -8,6 +8,7 @@
  *            0.01 ETH, ref $3,000.00); tick 1 cent, band 10 %, maker
  *            rebate 0.005 %, taker fee 0.02 %
  *   users    u1 .. uN, each given USD 10,000,000.00, BTC 100, ETH 1000
+ *   matchers with several: BTC/USD on matcher 0, ETH/USD on matcher 1
  */
 #ifndef MP_WORLD_H
 #define MP_WORLD_H
@@ -37,6 +38,10 @@ extern const struct mp_deposit mp_world_deposits[MP_NASSETS];
 const struct shmex_asset_params *mp_world_asset(uint32_t id);
 const struct shmex_symbol_params *mp_world_symbol(uint32_t id);
 
+/** The matcher that owns symbol id @p symbol in a daemon with @p matchers
+ *  matcher threads (0 with one). */
+uint32_t mp_world_matcher(uint32_t symbol, uint32_t matchers);
+
 /** Capacities written into [engine] (the in-process twin uses them too). */
 #define MP_WORLD_MAX_ORDERS 65536u
 #define MP_WORLD_MAX_USERS 32u
@@ -52,5 +57,19 @@ const struct shmex_symbol_params *mp_world_symbol(uint32_t id);
  */
 char *mp_world_ini(char *buf, size_t cap, const char *engine_extra, uint32_t nusers,
 		   const char *grants);
+
+/** What mp_world_ini_opts() may change. */
+struct mp_world_opts {
+	const char *engine_extra; /* as mp_world_ini() (NULL: none); no "matchers" line */
+	uint32_t nusers;
+	const char *grants;       /* NULL: this uid, both roles, every user */
+	uint32_t matchers;        /* > 1: "matchers = M" and each symbol's "matcher = K"
+				     (mp_world_matcher()) */
+	const int64_t *deposits;  /* [MP_NASSETS]: each user's deposit of asset id a at
+				     [a - 1], minor units, 0: none (NULL: the table's) */
+};
+
+/** mp_world_ini() with options. @return @p buf. */
+char *mp_world_ini_opts(char *buf, size_t cap, const struct mp_world_opts *o);
 
 #endif /* MP_WORLD_H */

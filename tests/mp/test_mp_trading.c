@@ -7,6 +7,9 @@
  *                           the others do not notice
  *   symbol_added_live       an asset and two symbols added while others trade, then
  *                           traded on by one of them and by a new session
+ * Each runs twice: on one matcher (gateways 1, layout shared), and as *_m2 on
+ * gateways = 2, matchers = 2, layout dedicated (BTC/USD on matcher 0, ETH/USD on
+ * matcher 1), where answers are checked per matcher (mp_session.h).
  * Every test runs shmexd --check-events and wants exit status 0 from it.
  */
 #include <setjmp.h>
@@ -64,14 +67,27 @@ static void *mp_shared(size_t bytes)
 	return g_shared;
 }
 
-static void mp_start(uint32_t nusers, const char *engine_extra)
+/* Two matchers: a gateway, a matcher and the bank per core pair; block so
+ * that idle threads leave the 2 cores to the busy ones. */
+#define MP_M2_ENGINE "gateways = 2\nlayout = dedicated\nwait = block\n"
+
+static void mp_start(uint32_t nusers, uint32_t matchers)
 {
-	mp_world_ini(g_ini, sizeof g_ini, engine_extra, nusers, NULL);
+	const struct mp_world_opts wo = { .engine_extra = matchers > 1 ? MP_M2_ENGINE : NULL,
+					  .nusers = nusers, .matchers = matchers };
+	mp_world_ini_opts(g_ini, sizeof g_ini, &wo);
 	assert_int_equal(mp_daemon_start(&g_d, g_ini), 0);
 	struct shmex_client_options o = { .socket_path = g_d.sock, .name = "admin" };
 	const int rc = shmex_client_connect(&o, &g_admin);
 	if (rc != 0)
 		fail_msg("admin connect: %s (%s)", shmex_strerror(rc), shmex_client_last_error());
+	if (matchers <= 1)
+		return;
+	/* The books are where the test said. */
+	struct shmex_ctl_symbol_item items[MP_NSYMBOLS];
+	assert_int_equal(shmex_client_symbols(g_admin, items, MP_NSYMBOLS), MP_NSYMBOLS);
+	for (uint32_t i = 0; i < MP_NSYMBOLS; i++)
+		assert_int_equal(items[i].matcher, mp_world_matcher(items[i].symbol, matchers));
 }
 
 /* Conservation through the admin path, then a clean stop (exit status 0:
@@ -107,10 +123,9 @@ static void mp_assert_child(pid_t pid, int64_t bound, const char *what)
 #define MANY 8
 #define MANY_REQUESTS 300
 
-static void test_many_sessions(void **state)
+static void mp_many_sessions(uint32_t matchers)
 {
-	(void)state;
-	mp_start(MANY, NULL);
+	mp_start(MANY, matchers);
 	struct mp_trader_result *res = mp_shared(MANY * sizeof *res);
 	static uint32_t users[MANY];
 	static struct mp_trader_opts opts[MANY];
@@ -124,7 +139,8 @@ static void test_many_sessions(void **state)
 			.sock = g_d.sock, .name = names[i], .users = &users[i], .nusers = 1,
 			.symbols = mp_world_symbols, .nsymbols = MP_NSYMBOLS,
 			.deposits = mp_world_deposits, .ndeposits = MP_NASSETS,
-			.count = MANY_REQUESTS, .seed = 100 + i, .ready_fd = -1, .stop_fd = -1,
+			.matchers = matchers, .count = MANY_REQUESTS, .seed = 100 + i,
+			.ready_fd = -1, .stop_fd = -1,
 			.settle = 1, .result = &res[i],
 		};
 		pid[i] = mp_spawn(mp_trader_main, &opts[i]);
@@ -159,21 +175,36 @@ static void test_many_sessions(void **state)
 	assert_int_equal(m.fee[MP_USD], fee_flow);
 	assert_int_equal(m.fee[MP_BTC], 0);
 	assert_int_equal(m.fee[MP_ETH], 0);
-	fprintf(stderr, "many_sessions: %d processes x %d requests in %.2f s, %llu trade reports, "
-			"%llu rejects, fees %lld cents\n",
-		MANY, MANY_REQUESTS, (double)(t1 - t0) / 1e9, (unsigned long long)trades,
+	fprintf(stderr, "many_sessions (%u matcher%s): %d processes x %d requests in %.2f s, "
+			"%llu trade reports, %llu rejects, fees %lld cents\n",
+		matchers, matchers > 1 ? "s" : "", MANY, MANY_REQUESTS, (double)(t1 - t0) / 1e9, (unsigned long long)trades,
 		(unsigned long long)rejects, (long long)fee_flow);
+}
+
+static void test_many_sessions(void **state)
+{
+	(void)state;
+	mp_many_sessions(1);
+}
+
+static void test_many_sessions_m2(void **state)
+{
+	(void)state;
+	mp_many_sessions(2);
 }
 
 /* ---- 2. cancel on disconnect --------------------------------------------------------- */
 
-static void test_cancel_on_disconnect(void **state)
+static void mp_cancel_on_disconnect(uint32_t matchers)
 {
-	(void)state;
-	mp_start(3, NULL);
+	mp_start(3, matchers);
+	/* With two matchers the orders rest on matcher 1's book (ETH/USD): the
+	 * session's end reaches every matcher. */
 	struct mp_rester_opts a = { .sock = g_d.sock, .name = "cod", .flags =
-		SHMEX_SESSION_CANCEL_ON_DISCONNECT, .user = 1, .symbol = MP_BTC_USD, .n = 3,
-		.price = 5900000, .ready_fd = g_ready.wr, .stop_fd = g_stop.rd };
+		SHMEX_SESSION_CANCEL_ON_DISCONNECT, .user = 1, .n = 3,
+		.matchers = matchers, .ready_fd = g_ready.wr, .stop_fd = g_stop.rd };
+	a.symbol = matchers > 1 ? MP_ETH_USD : MP_BTC_USD;
+	a.price = matchers > 1 ? 290000 : 5900000;
 	pid_t pa = mp_spawn(mp_rester_main, &a);
 	assert_true(pa > 0);
 	assert_int_equal(mp_pipe_read_byte(g_ready.rd, 10 * MP_SEC), 1);
@@ -210,18 +241,30 @@ static void test_cancel_on_disconnect(void **state)
 	assert_int_equal(mp_admin_open_orders(g_admin, 2), 3);
 	assert_int_equal(shmex_client_balances(g_admin, 2, b, 4), MP_NASSETS);
 	assert_true(b[MP_USD - 1].locked > 0);
-	fprintf(stderr, "cancel_on_disconnect: orders gone %.1f ms after the client exited\n",
-		(double)took / 1e6);
+	fprintf(stderr, "cancel_on_disconnect (%u matcher%s): orders gone %.1f ms after the "
+			"client exited\n",
+		matchers, matchers > 1 ? "s" : "", (double)took / 1e6);
 	struct mp_money m;
 	mp_finish(3, &m);
 }
 
-/* ---- 3. SIGKILL mid-stream --------------------------------------------------------------- */
-
-static void test_kill_mid_stream(void **state)
+static void test_cancel_on_disconnect(void **state)
 {
 	(void)state;
-	mp_start(3, NULL);
+	mp_cancel_on_disconnect(1);
+}
+
+static void test_cancel_on_disconnect_m2(void **state)
+{
+	(void)state;
+	mp_cancel_on_disconnect(2);
+}
+
+/* ---- 3. SIGKILL mid-stream --------------------------------------------------------------- */
+
+static void mp_kill_mid_stream(uint32_t matchers)
+{
+	mp_start(3, matchers);
 	struct mp_trader_result *res = mp_shared(sizeof *res);
 	static const uint32_t others[] = { 2, 3 };
 	struct mp_trader_opts t = {
@@ -229,14 +272,15 @@ static void test_kill_mid_stream(void **state)
 		.symbols = mp_world_symbols, .nsymbols = 1, /* BTC/USD: the victim's book is its
 								  own, so no trade takes its orders */
 		.deposits = mp_world_deposits, .ndeposits = MP_NASSETS, .seed = 7,
-		.ready_fd = g_ready.wr, .ready_after = 50, .stop_fd = g_stop.rd, .settle = 1,
-		.result = res,
+		.matchers = matchers, .ready_fd = g_ready.wr, .ready_after = 50,
+		.stop_fd = g_stop.rd, .settle = 1, .result = res,
 	};
 	pid_t pt = mp_spawn(mp_trader_main, &t);
 	assert_true(pt > 0);
 	struct mp_rester_opts k = { .sock = g_d.sock, .name = "victim", .flags =
 		SHMEX_SESSION_CANCEL_ON_DISCONNECT, .user = 1, .symbol = MP_ETH_USD, .n = 4,
-		.price = 290000, .ready_fd = g_ready.wr, .stop_fd = -1, .stream = 1 };
+		.matchers = matchers, .price = 290000, .ready_fd = g_ready.wr, .stop_fd = -1,
+		.stream = 1 };
 	pid_t pk = mp_spawn(mp_rester_main, &k);
 	assert_true(pk > 0);
 	assert_int_equal(mp_pipe_read_byte(g_ready.rd, 10 * MP_SEC), 1);
@@ -262,11 +306,24 @@ static void test_kill_mid_stream(void **state)
 	for (int i = 0; i < MP_NASSETS; i++)
 		assert_int_equal(b[i].locked, 0);
 	assert_true(mp_daemon_log_has(&g_d, "(victim, uid"));
-	fprintf(stderr, "kill_mid_stream: victim's orders gone %.1f ms after SIGKILL; bystander "
-			"%llu requests\n",
-		(double)took / 1e6, (unsigned long long)res->done);
+	fprintf(stderr, "kill_mid_stream (%u matcher%s): victim's orders gone %.1f ms after "
+			"SIGKILL; bystander %llu requests\n",
+		matchers, matchers > 1 ? "s" : "", (double)took / 1e6,
+		(unsigned long long)res->done);
 	struct mp_money m;
 	mp_finish(3, &m);
+}
+
+static void test_kill_mid_stream(void **state)
+{
+	(void)state;
+	mp_kill_mid_stream(1);
+}
+
+static void test_kill_mid_stream_m2(void **state)
+{
+	(void)state;
+	mp_kill_mid_stream(2);
 }
 
 /* ---- 7. a symbol added while trading ---------------------------------------------------------- */
@@ -348,16 +405,15 @@ static struct shmex_report mp_one_answer(struct shmex_client *c, const struct sh
 	return none;
 }
 
-static void test_symbol_added_live(void **state)
+static void mp_symbol_added_live(uint32_t matchers)
 {
-	(void)state;
-	mp_start(5, NULL);
+	mp_start(5, matchers);
 	struct mp_trader_result *res = mp_shared(3 * sizeof *res);
 	static const uint32_t users[3] = { 1, 2, 3 };
 	static const struct mp_symbol_spec syms[3] = {
-		{ "BTC/USD", 6000000, 100000, 0 },
-		{ "ETH/USD", 300000, 1000000, 0 },
-		{ "SOL/USD", 15000, 1000000, 1 },
+		{ "BTC/USD", 6000000, 100000, 0, 0 },
+		{ "ETH/USD", 300000, 1000000, 0, 1 },
+		{ "SOL/USD", 15000, 1000000, 1, 0 }, /* late: the daemon chooses */
 	};
 	static const struct mp_deposit deps[4] = {
 		{ "USD", INT64_C(1000000000), 0 },
@@ -372,7 +428,8 @@ static void test_symbol_added_live(void **state)
 		o[i] = (struct mp_trader_opts){
 			.sock = g_d.sock, .name = names[i], .users = &users[i], .nusers = 1,
 			.symbols = syms, .nsymbols = i == 2 ? 3 : 2, .deposits = deps,
-			.ndeposits = 4, .seed = 31 + (uint64_t)i, .ready_fd = g_ready.wr,
+			.ndeposits = 4, .seed = 31 + (uint64_t)i, .matchers = matchers,
+			.ready_fd = g_ready.wr,
 			.ready_after = 40, .stop_fd = g_stop.rd, .settle = 1, .result = &res[i],
 		};
 		pid[i] = mp_spawn(mp_trader_main, &o[i]);
@@ -434,9 +491,22 @@ static void test_symbol_added_live(void **state)
 	struct mp_money m;
 	mp_finish(5, &m);
 	assert_int_equal(m.supply[sol], 3 * SOL_DEPOSIT);
-	fprintf(stderr, "symbol_added_live: traders %llu/%llu/%llu requests, %llu on SOL/USD\n",
-		(unsigned long long)res[0].done, (unsigned long long)res[1].done,
+	fprintf(stderr, "symbol_added_live (%u matcher%s): traders %llu/%llu/%llu requests, %llu "
+			"on SOL/USD\n",
+		matchers, matchers > 1 ? "s" : "", (unsigned long long)res[0].done, (unsigned long long)res[1].done,
 		(unsigned long long)res[2].done, (unsigned long long)res[2].late_orders);
+}
+
+static void test_symbol_added_live(void **state)
+{
+	(void)state;
+	mp_symbol_added_live(1);
+}
+
+static void test_symbol_added_live_m2(void **state)
+{
+	(void)state;
+	mp_symbol_added_live(2);
 }
 
 int main(void)
@@ -446,6 +516,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cancel_on_disconnect, mp_setup, mp_teardown),
 		cmocka_unit_test_setup_teardown(test_kill_mid_stream, mp_setup, mp_teardown),
 		cmocka_unit_test_setup_teardown(test_symbol_added_live, mp_setup, mp_teardown),
+		cmocka_unit_test_setup_teardown(test_many_sessions_m2, mp_setup, mp_teardown),
+		cmocka_unit_test_setup_teardown(test_cancel_on_disconnect_m2, mp_setup, mp_teardown),
+		cmocka_unit_test_setup_teardown(test_kill_mid_stream_m2, mp_setup, mp_teardown),
+		cmocka_unit_test_setup_teardown(test_symbol_added_live_m2, mp_setup, mp_teardown),
 	};
 	return cmocka_run_group_tests_name("mp_trading", tests, NULL, NULL);
 }
