@@ -155,8 +155,14 @@ static uint32_t sx_bank_target(struct sx_bank *b, const struct sx_cmd *c)
 /* Whether the command's matcher(s) can take it now: the bank never waits
  * for a matcher (one may be waiting for the bank to read its reports);
  * the command stays in the gateway's ring meanwhile (back-pressure). */
-static int sx_bank_room(struct sx_bank *b, uint32_t k)
+static int sx_bank_room(struct sx_bank *b, uint32_t k, const struct sx_cmd *c)
 {
+	/* A broadcast the session's merges have no room for waits too: they
+	 * free up as the matchers answer what is already with them. */
+	if (k == SX_ALL && c->op != SX_CMD_SESSION_END && c->op != SX_CMD_FENCE &&
+	    c->session < b->e->cfg.max_sessions &&
+	    b->merges[c->session].tail - b->merges[c->session].head == SX_MERGES_PER_SESSION)
+		return 0;
 	if (k != SX_ALL)
 		return shmex_ring_room(&b->mcmd[k], 1) >= 1;
 	for (uint32_t j = 0; j < b->M; j++)
@@ -218,15 +224,6 @@ static void sx_bank_cmd(struct sx_bank *b, uint32_t g, struct sx_cmd *c, uint32_
 		break; /* ping, mass cancel of every symbol, cancel by an unknown client id */
 	}
 	struct sx_merge_fifo *f = &b->merges[c->session];
-	if (f->tail - f->head == SX_MERGES_PER_SESSION) {
-		/* Too many such requests of this session unanswered: refused,
-		 * in its place among the session's answers. */
-		c->op = SX_CMD_REJECT;
-		c->flags = 0;
-		c->pad = SHMEX_R_RATE_LIMIT;
-		sx_bank_to_matcher(b, 0, c);
-		return;
-	}
 	struct sx_merge *mg = &f->m[f->tail++ % SX_MERGES_PER_SESSION];
 	memset(mg, 0, sizeof *mg);
 	mg->request_no = c->request_no;
@@ -245,16 +242,21 @@ static void sx_merge_add(struct sx_bank *b, struct sx_merge *mg, const struct sx
 	/* Cancel by client id: the matcher that had the order answers with
 	 * its report, the others with UNKNOWN_ORDER. Otherwise the answers
 	 * agree but for the count (mass cancel) or are the same (ping). */
-	if (!mg->has_best || (mg->best.rep.kind == SHMEX_RPT_REJECT && r->kind != SHMEX_RPT_REJECT))
-		mg->best = *msg;
+	if (!mg->has_best || (mg->best.kind == SHMEX_RPT_REJECT && r->kind != SHMEX_RPT_REJECT))
+		mg->best = *r;
 	mg->has_best = 1;
 	if (--mg->left != 0)
 		return;
-	if (mg->best.rep.kind == SHMEX_RPT_MASS_CANCEL)
-		mg->best.rep.last_qty = (int64_t)mg->count;
+	struct sx_out out;
+	memset(&out, 0, sizeof out);
+	out.kind = SX_OUT_REPORT;
+	out.session = msg->session;
+	out.rep = mg->best;
+	if (out.rep.kind == SHMEX_RPT_MASS_CANCEL)
+		out.rep.last_qty = (int64_t)mg->count;
 	const uint16_t g = b->session_gw[msg->session];
 	if (g < b->G)
-		sx_bank_out(b, g, &mg->best);
+		sx_bank_out(b, g, &out);
 	struct sx_merge_fifo *f = &b->merges[msg->session];
 	while (f->head != f->tail && f->m[f->head % SX_MERGES_PER_SESSION].left == 0)
 		f->head++;
@@ -353,7 +355,7 @@ int sx_bank_work(void *arg)
 			struct sx_cmd c;
 			shmex_ring_read(&b->gcmd[g], (uint32_t)i, &c, sizeof c);
 			const uint32_t k = sx_bank_target(b, &c);
-			if (!sx_bank_room(b, k))
+			if (!sx_bank_room(b, k, &c))
 				break;
 			sx_bank_cmd(b, g, &c, k);
 		}

@@ -9,7 +9,8 @@
 
 #include "engine.h"
 
-#define SX_MERGES_PER_SESSION 16u /* broadcast requests a session may have unanswered */
+#define SX_MERGES_PER_SESSION 64u /* broadcast requests a session may have unanswered (more
+					   wait in their gateway's ring) */
 #define SX_FENCES_MAX 256u
 #define SX_BANK_OVERFLOW (1u << 20) /* journal entries held when its ring is full */
 
@@ -21,7 +22,7 @@ struct sx_merge {
 	uint8_t has_best;
 	uint16_t pad;
 	uint64_t count;      /* MASS_CANCEL: orders cancelled, summed */
-	struct sx_out best;  /* the answer the session gets */
+	struct shmex_report best; /* the answer the session gets */
 };
 
 /* (user, client id) -> the matcher its latest order went to: a cancel by
