@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "mp_harness.h"
@@ -92,6 +91,28 @@ static uint8_t mp_route_id(const struct mp_sess *s, uint64_t id)
 {
 	const uint64_t k = id >> 48;
 	return k < s->matchers ? (uint8_t)k : 0;
+}
+
+static struct mp_cid_route *mp_cid_slot(struct mp_sess *s, uint32_t user, uint64_t client_id)
+{
+	const uint64_t h = (client_id ^ (uint64_t)user << 40) * UINT64_C(0x9E3779B97F4A7C15);
+	return &s->cids[(h >> 32) % MP_CID_ROUTES];
+}
+
+/* A new order: its client id now names its symbol's matcher. */
+static uint8_t mp_route_submit(struct mp_sess *s, uint32_t user, uint32_t symbol,
+			       uint64_t client_id)
+{
+	const uint8_t k = mp_route_sym(s, symbol);
+	if (s->matchers > 1 && client_id != 0)
+		*mp_cid_slot(s, user, client_id) = (struct mp_cid_route){ client_id, user, k };
+	return k;
+}
+
+static uint8_t mp_route_cid(struct mp_sess *s, uint32_t user, uint64_t client_id)
+{
+	const struct mp_cid_route *c = mp_cid_slot(s, user, client_id);
+	return c->client_id == client_id && c->user == user ? (uint8_t)c->matcher : MP_ROUTE_ALL;
 }
 
 static int mp_answered(const struct mp_sess *s, uint64_t no)
@@ -188,8 +209,6 @@ static int mp_sent_routed(struct mp_sess *s, uint8_t route)
 		return mp_sess_fail(s, "more than %u requests unanswered: the checker's window",
 				    MP_SESS_OPEN);
 	s->rt[no % MP_SESS_OPEN] = route;
-	if (getenv("MP_TRACE") && strcmp(s->name, getenv("MP_TRACE")) == 0)
-		fprintf(stderr, "TRACE %s: send %llu route %u\n", s->name, (unsigned long long)no, route);
 	s->answered[no % MP_SESS_OPEN] = 0;
 	return 0;
 }
@@ -198,8 +217,6 @@ void mp_sess_take(struct mp_sess *s, const struct shmex_report *r)
 {
 	s->reports++;
 	s->last[s->nlast++ % MP_SESS_HISTORY] = *r;
-	if (getenv("MP_TRACE") && strcmp(s->name, getenv("MP_TRACE")) == 0)
-		fprintf(stderr, "TRACE %s: %llu kind %u %s flags %u sym %u id %#llx\n", s->name, (unsigned long long)r->request_no, r->kind, shmex_reason_name(r->reason), r->flags, r->symbol, (unsigned long long)r->order_id);
 	if (s->ended > 0) {
 		mp_sess_fail(s, "report kind %u after the session's end", r->kind);
 		return;
@@ -301,18 +318,19 @@ int mp_sess_sync(struct mp_sess *s, int64_t timeout_ns)
 
 int mp_sess_submit(struct mp_sess *s, const struct shmex_order_request *r)
 {
-	MP_SEND(s, mp_route_sym(s, r->symbol), shmex_client_submit(s->c, r, &no_));
+	MP_SEND(s, mp_route_submit(s, r->user, r->symbol, r->client_id),
+		shmex_client_submit(s->c, r, &no_));
 }
 
 int mp_sess_cancel(struct mp_sess *s, uint32_t user, uint64_t order_id)
 {
-	MP_SEND(s, order_id ? mp_route_id(s, order_id) : MP_ROUTE_ALL,
-		shmex_client_cancel(s->c, user, order_id, &no_));
+	MP_SEND(s, mp_route_id(s, order_id), shmex_client_cancel(s->c, user, order_id, &no_));
 }
 
 int mp_sess_cancel_cid(struct mp_sess *s, uint32_t user, uint64_t client_id)
 {
-	MP_SEND(s, MP_ROUTE_ALL, shmex_client_cancel_client_id(s->c, user, client_id, &no_));
+	MP_SEND(s, mp_route_cid(s, user, client_id),
+		shmex_client_cancel_client_id(s->c, user, client_id, &no_));
 }
 
 int mp_sess_amend(struct mp_sess *s, uint32_t user, uint64_t order_id, int64_t price,
@@ -335,11 +353,13 @@ int mp_sess_ping(struct mp_sess *s, uint64_t tag)
 
 /* A raw line's route as the daemon reads it (a malformed one is refused
  * early, in matcher 0's order). */
-static uint8_t mp_route_raw(const struct mp_sess *s, const struct shmex_request *r)
+static uint8_t mp_route_raw(struct mp_sess *s, const struct shmex_request *r)
 {
 	switch (r->type) {
-	case SHMEX_REQ_SUBMIT: return mp_route_sym(s, r->symbol);
-	case SHMEX_REQ_CANCEL: return r->order_id ? mp_route_id(s, r->order_id) : MP_ROUTE_ALL;
+	case SHMEX_REQ_SUBMIT: return mp_route_submit(s, r->user, r->symbol, r->client_id);
+	case SHMEX_REQ_CANCEL:
+		return r->order_id ? mp_route_id(s, r->order_id)
+				   : mp_route_cid(s, r->user, r->client_id);
 	case SHMEX_REQ_AMEND: return mp_route_id(s, r->order_id);
 	case SHMEX_REQ_MASS_CANCEL:
 		return r->symbol == SHMEX_ALL_SYMBOLS ? MP_ROUTE_ALL : mp_route_sym(s, r->symbol);

@@ -9,20 +9,24 @@
  *
  * With several matchers (mp_sess_matchers()) the strict request order is
  * replaced by what shmex_report.h promises then, the session knowing each
- * request's route (a symbol's matcher from mp_sess_route(); an order id's
- * from its top bits, id >> 48, and every ORDER report's ids must carry its
- * symbol's matcher, so that is the order's symbol's matcher; a ping, a
- * cancel by client id, a mass cancel of every symbol: all matchers):
+ * request's route: a new order, its symbol's matcher (mp_sess_route()); a
+ * cancel or amend by order id, the id's matcher (id >> 48: every ORDER
+ * report's ids must carry its symbol's matcher, so that is the order's
+ * symbol's matcher); a cancel by client id, the matcher of the latest order
+ * this session sent with that client id for that user (every matcher if it
+ * sent none; the daemon sends it to every matcher when it forgot, which
+ * answers it later, never earlier); a ping and a mass cancel of every
+ * symbol, every matcher. Then:
  *   - every request is answered by exactly one DONE report, and no report
  *     names a request after its DONE;
  *   - a report of a request routed to matcher k comes after the DONE of
- *     every earlier request routed to k; an ORDER report must be on a symbol
- *     of k (a broadcast request's ORDER reports: after the earlier requests
- *     of their symbol's matcher);
+ *     every earlier request routed to k, and an ORDER report must be on a
+ *     symbol of k (a broadcast request's ORDER reports come after the
+ *     earlier requests of their symbol's matcher);
  *   - a broadcast request's DONE comes after every earlier request's DONE;
- *   - a REJECT the gateway (or the bank, RATE_LIMIT) gives before any
- *     matcher (reasons BAD_*, UNKNOWN_USER, NO_GRANT, RATE_LIMIT) may come
- *     in matcher 0's order instead.
+ *   - a REJECT given before any matcher ran the request (reasons BAD_*,
+ *     UNKNOWN_USER, NO_GRANT: the gateway; RATE_LIMIT: the bank) may come in
+ *     matcher 0's order instead.
  * Requests on a symbol whose matcher the session was not told are only
  * checked for the first rule.
  */
@@ -39,6 +43,15 @@
 #define MP_MAX_ROUTES 64u   /* symbol ids the session can route */
 #define MP_ROUTE_ALL 0xffu  /* a request every matcher answers */
 #define MP_ROUTE_ANY 0xfeu  /* a symbol whose matcher the session does not know */
+#define MP_CID_ROUTES 8192u /* client ids whose matcher the session remembers */
+
+/* The matcher of the latest order sent with a client id (direct-mapped:
+ * a collision forgets the older one). */
+struct mp_cid_route {
+	uint64_t client_id;
+	uint32_t user;
+	uint32_t matcher;
+};
 
 struct mp_sess {
 	struct shmex_client *c;
@@ -56,6 +69,7 @@ struct mp_sess {
 	uint8_t route[MP_MAX_ROUTES + 1];    /* symbol id -> matcher */
 	uint8_t rt[MP_SESS_OPEN];            /* by request_no % MP_SESS_OPEN: its route */
 	uint8_t answered[MP_SESS_OPEN];      /* likewise: its DONE seen */
+	struct mp_cid_route cids[MP_CID_ROUTES];
 	/* the last reports taken, printed with a breach */
 	struct shmex_report last[MP_SESS_HISTORY];
 	uint64_t nlast;

@@ -6,7 +6,9 @@
  *                           its socket close, every request it got an answer
  *                           for was answered in order; the daemon exits 0
  *                           (--check-events: no journal violation) within a
- *                           bound and leaves no socket file.
+ *                           bound and leaves no socket file. Also as
+ *                           sigterm_with_sessions_m2: gateways = 2, matchers = 2
+ *                           (answers checked per matcher, mp_session.h).
  *   sixty_four_sessions     64 client processes hold sessions at once (the
  *                           configured maximum), each trading a little and
  *                           answered; a 65th connection is refused with
@@ -56,10 +58,13 @@ static int mp_teardown(void **state)
 	return 0;
 }
 
-static void test_sigterm_with_sessions(void **state)
+static void mp_sigterm_with_sessions(uint32_t matchers)
 {
-	(void)state;
-	mp_world_ini(g_ini, sizeof g_ini, NULL, 4, NULL);
+	const struct mp_world_opts wo = {
+		.engine_extra = matchers > 1 ? "gateways = 2\nlayout = dedicated\nwait = block\n"
+					     : NULL,
+		.nusers = 4, .matchers = matchers };
+	mp_world_ini_opts(g_ini, sizeof g_ini, &wo);
 	assert_int_equal(mp_daemon_start(&g_d, g_ini), 0);
 	g_shared = mp_shared_alloc(sizeof(struct mp_trader_result));
 	g_shared_size = sizeof(struct mp_trader_result);
@@ -67,15 +72,17 @@ static void test_sigterm_with_sessions(void **state)
 	struct mp_trader_result *res = g_shared;
 	struct mp_rester_opts idle[2] = {
 		{ .sock = g_d.sock, .name = "idle-cod", .flags = SHMEX_SESSION_CANCEL_ON_DISCONNECT,
-		  .user = 1, .symbol = MP_BTC_USD, .n = 3, .price = 5900000,
+		  .user = 1, .symbol = MP_BTC_USD, .matchers = matchers, .n = 3, .price = 5900000,
 		  .ready_fd = g_ready.wr, .stop_fd = -1, .wait_end = 1 },
-		{ .sock = g_d.sock, .name = "idle", .user = 2, .symbol = MP_ETH_USD, .n = 3,
-		  .price = 290000, .ready_fd = g_ready.wr, .stop_fd = -1, .wait_end = 1 },
+		{ .sock = g_d.sock, .name = "idle", .user = 2, .symbol = MP_ETH_USD,
+		  .matchers = matchers, .n = 3, .price = 290000, .ready_fd = g_ready.wr,
+		  .stop_fd = -1, .wait_end = 1 },
 	};
 	static const uint32_t users[] = { 3, 4 };
 	struct mp_trader_opts t = {
 		.sock = g_d.sock, .name = "streaming", .users = users, .nusers = 2,
 		.symbols = mp_world_symbols, .nsymbols = MP_NSYMBOLS, .seed = 11,
+		.matchers = matchers,
 		.ready_fd = g_ready.wr, .ready_after = 100, .stop_fd = -1, .quiet_end = 1,
 		.result = res,
 	};
@@ -107,9 +114,22 @@ static void test_sigterm_with_sessions(void **state)
 	assert_true(mp_daemon_log_has(&g_d, "0 violations"));
 	assert_true(mp_daemon_log_clean(&g_d));
 	assert_false(mp_daemon_log_has(&g_d, "drain timed out"));
-	fprintf(stderr, "sigterm_with_sessions: daemon gone %.1f ms after SIGTERM; the streaming "
-			"client had %llu of %llu requests answered\n",
-		(double)took / 1e6, (unsigned long long)res->done, (unsigned long long)res->sent);
+	fprintf(stderr, "sigterm_with_sessions (%u matcher%s): daemon gone %.1f ms after SIGTERM; "
+			"the streaming client had %llu of %llu requests answered\n",
+		matchers, matchers > 1 ? "s" : "", (double)took / 1e6,
+		(unsigned long long)res->done, (unsigned long long)res->sent);
+}
+
+static void test_sigterm_with_sessions(void **state)
+{
+	(void)state;
+	mp_sigterm_with_sessions(1);
+}
+
+static void test_sigterm_with_sessions_m2(void **state)
+{
+	(void)state;
+	mp_sigterm_with_sessions(2);
 }
 
 /* One of the 64: connects, rests a bid and pings, says it is ready, holds
@@ -306,6 +326,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_sigterm_with_sessions, mp_setup, mp_teardown),
+		cmocka_unit_test_setup_teardown(test_sigterm_with_sessions_m2, mp_setup, mp_teardown),
 		cmocka_unit_test_setup_teardown(test_sixty_four_sessions, mp_setup, mp_teardown),
 		cmocka_unit_test_setup_teardown(test_drain_with_flooder, mp_setup, mp_teardown),
 	};
