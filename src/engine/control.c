@@ -850,8 +850,8 @@ int sx_control_run(struct sx_engine *e, void (*ready)(void), char *err, size_t c
 	if (rc == 0 && c.sig_fd < 0)
 		rc = -errno;
 	if (rc == 0) {
-		sx_log("listening on %s (%u gateway(s), layout %s, wait %s, pid %d)",
-		       e->cfg.socket_path, e->cfg.gateways,
+		sx_log("listening on %s (%u gateway(s), %u matcher(s), layout %s, wait %s, pid %d)",
+		       e->cfg.socket_path, e->cfg.gateways, e->cfg.matchers,
 		       e->cfg.layout == SX_LAYOUT_SHARED ? "shared" : "dedicated",
 		       e->cfg.wait_policy == SHMEX_WAIT_SPIN    ? "spin"
 		       : e->cfg.wait_policy == SHMEX_WAIT_YIELD ? "yield"

@@ -9,10 +9,15 @@
 # daemon that is not there. The daemon runs with --check-events, so every
 # ledger event of every run is checked too (exit status 2 on a violation).
 #
-# usage: test_replay_connect.sh SHMEXD SHMEX-REPLAY
+# With MATCHERS > 1 (default 1) the daemon runs that many matcher threads
+# and two gateways (layout dedicated): each run's fresh symbol lands on the
+# next matcher, so the runs go through every matcher and the bank.
+#
+# usage: test_replay_connect.sh SHMEXD SHMEX-REPLAY [MATCHERS]
 set -u
 shmexd=$1
 replay=$2
+matchers=${3:-1}
 dir=$(dirname "$0")/replay
 fail=0 pass=0
 tmp=$(mktemp -d)
@@ -39,6 +44,10 @@ sock=$tmp/shmexd.sock
 "$shmexd" --print-demo-config |
 	sed -e 's/^max_symbols = .*/max_symbols = 256/' -e 's/^max_users = .*/max_users = 1024/' \
 		>"$tmp/shmexd.ini"
+if [ "$matchers" -gt 1 ]; then
+	sed -i -e "s/^matchers = .*/matchers = $matchers/" -e 's/^gateways = .*/gateways = 2/' \
+		-e 's/^layout = .*/layout = dedicated/' "$tmp/shmexd.ini"
+fi
 printf '[grant]\nuid = %s\nusers = *\nroles = trader,admin\n' "$(id -u)" >>"$tmp/shmexd.ini"
 "$shmexd" --config "$tmp/shmexd.ini" --socket "$sock" --check-events 2>"$tmp/shmexd.log" &
 daemon=$!
@@ -171,6 +180,10 @@ rc=$?
 daemon=
 [ "$rc" -eq 0 ] && grep -q "journal: .* 0 violations" "$tmp/shmexd.log"
 check daemon_exit $? "rc=$rc log: $(tail -3 "$tmp/shmexd.log")"
+if [ "$matchers" -gt 1 ]; then # it really ran them
+	grep -q "listening on .*(2 gateway(s), $matchers matcher(s), layout dedicated" "$tmp/shmexd.log"
+	check matchers $? "log: $(head -3 "$tmp/shmexd.log")"
+fi
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
