@@ -10,9 +10,13 @@
 # 3 refused) with a one-line reason; the daemon stops on SIGTERM with exit 0
 # and a clean journal.
 #
-# usage: test_shmexctl.sh SHMEXD SHMEXCTL SHMEX-MM
+# With MATCHERS = 2 the daemon runs the demo config with two gateways and
+# two matchers (BTC/USD on matcher 0, ETH/USD on 1: every listing, the book,
+# halts and mass cancels then go through the bank's split and merge).
+#
+# usage: test_shmexctl.sh SHMEXD SHMEXCTL SHMEX-MM [MATCHERS]
 set -u
-shmexd=$1 ctl=$2 mm=$3
+shmexd=$1 ctl=$2 mm=$3 matchers=${4:-1}
 fail=0 pass=0
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/shmexctl-test.XXXXXX")
 sock=$tmp/shmexd.sock
@@ -97,7 +101,22 @@ wait_for() {
 	rc=$?
 }
 
-"$shmexd" --socket "$sock" --check-events 2>"$tmp/shmexd.log" &
+gateways=1
+config=()
+if [ "$matchers" -gt 1 ]; then
+	gateways=2
+	"$shmexd" --print-demo-config | python3 -c '
+import sys
+s = sys.stdin.read()
+s = s.replace("gateways = 1", "gateways = 2").replace("matchers = 1", "matchers = 2")
+s = s.replace("layout = shared ", "layout = dedicated ")
+i = s.index("[symbol ETH/USD]")
+j = s.index("matcher = 0", i)
+print(s[:j] + "matcher = 1" + s[j + len("matcher = 0"):])' >"$tmp/shmexd.ini"
+	printf '[grant]\nuid = %s\nusers = *\nroles = trader,admin\n' "$(id -u)" >>"$tmp/shmexd.ini"
+	config=(--config "$tmp/shmexd.ini")
+fi
+"$shmexd" "${config[@]}" --socket "$sock" --check-events 2>"$tmp/shmexd.log" &
 daemon=$!
 for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.1; done
 if [ ! -S "$sock" ]; then
@@ -148,7 +167,7 @@ check status_json $? "$(said)"
 run status
 [ "$rc" -eq 0 ] && grep -q "^shmexd pid $daemon, up .*, wait policy block$" "$tmp/out" &&
 	grep -q '^  assets 3, symbols 2, users 3$' "$tmp/out" &&
-	grep -q '^  sessions 1/64, gateways 1, matchers 1$' "$tmp/out" &&
+	grep -q "^  sessions 1/64, gateways $gateways, matchers $matchers\$" "$tmp/out" &&
 	grep -Eq "^ +[0-9]+ +$uid +[0-9]+ +0 .* shmexctl$" "$tmp/out" &&
 	grep -Eq '^ +1 BTC/USD +BTC +USD +open ' "$tmp/out"
 check status_text $? "$(said)"
