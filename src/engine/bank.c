@@ -302,7 +302,10 @@ static void sx_bank_from_matcher(struct sx_bank *b, uint32_t k, const struct sx_
 		return;
 	}
 	const struct shmex_report *r = &msg->rep;
-	if (r->kind == SHMEX_RPT_ORDER && r->order_id != 0) {
+	/* An order's first report (ACCEPTED, or PARKED for a stop) tells its
+	 * symbol, which an amend of it will need. */
+	if (r->kind == SHMEX_RPT_ORDER && r->order_id != 0 &&
+	    (r->what == SHMEX_EV_ACCEPTED || r->what == SHMEX_EV_PARKED)) {
 		const size_t i = (size_t)k * (b->omask + 1) + (r->order_id & b->omask);
 		b->oid[i] = r->order_id;
 		b->osym[i] = r->symbol;
