@@ -11,7 +11,9 @@
 # (fills, balance changes, request round-trip latency) and everyone's
 # balances; stops the daemon with SIGTERM and cleans up.
 #
-# usage: scripts/demo.sh [--seconds N] [--rate ORDERS_PER_SEC]
+# usage: scripts/demo.sh [--seconds N] [--rate ORDERS_PER_SEC] [--matchers 1|2]
+# (--matchers 2: the demo config on two gateway and two matcher threads,
+# BTC/USD on one and ETH/USD on the other, with the bank thread between)
 # Exit status 0 when every process ended well and the engine's invariants
 # and event journal check out; 1 otherwise.
 set -euo pipefail
@@ -19,16 +21,19 @@ cd "$(dirname "$0")/.."
 
 seconds=8
 rate=10
+matchers=1
 while [ $# -gt 0 ]; do
 	case $1 in
 	--seconds) seconds=${2:?--seconds needs a value}; shift 2 ;;
 	--rate) rate=${2:?--rate needs a value}; shift 2 ;;
-	-h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--matchers) matchers=${2:?--matchers needs a value}; shift 2 ;;
+	-h | --help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "demo: unknown argument '$1' (--help)" >&2; exit 1 ;;
 	esac
 done
 case $seconds in '' | *[!0-9]*) echo "demo: --seconds: a whole number" >&2; exit 1 ;; esac
 case $rate in '' | *[!0-9]*) echo "demo: --rate: a whole number" >&2; exit 1 ;; esac
+case $matchers in 1 | 2) ;; *) echo "demo: --matchers: 1 or 2" >&2; exit 1 ;; esac
 
 bash scripts/install-deps.sh
 
@@ -75,8 +80,22 @@ wait_for() {
 	rc=0; wait "$pid" || rc=$?
 }
 
-echo "== shmexd --socket $sock --check-events (built-in demo config: shmexd --print-demo-config)"
-"$bin/shmexd" --socket "$sock" --check-events 2>"$dir/daemon.log" &
+config=()
+if [ "$matchers" -gt 1 ]; then
+	# The demo config on two gateways and two matchers; a config file
+	# names its grants, so this uid's is written out.
+	"$bin/shmexd" --print-demo-config |
+		sed -e 's/^gateways = .*/gateways = 2/' -e 's/^matchers = .*/matchers = 2/' \
+			-e 's/^layout = [a-z]*/layout = dedicated/' \
+			-e '/^\[symbol ETH\/USD\]/,/^matcher = / s/^matcher = .*/matcher = 1/' \
+			>"$dir/shmexd.ini"
+	printf '[grant]\nuid = %s\nusers = *\nroles = trader,admin\n' "$(id -u)" >>"$dir/shmexd.ini"
+	config=(--config "$dir/shmexd.ini")
+	echo "== shmexd --config $dir/shmexd.ini (the demo config, 2 gateways, 2 matchers) --socket $sock --check-events"
+else
+	echo "== shmexd --socket $sock --check-events (built-in demo config: shmexd --print-demo-config)"
+fi
+"$bin/shmexd" "${config[@]}" --socket "$sock" --check-events 2>"$dir/daemon.log" &
 daemon=$!
 for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
 if [ ! -S "$sock" ]; then

@@ -169,6 +169,9 @@ static void sx_begin(struct sx_bank *b)
 		c->id = id;
 		return;
 	default: /* STATUS, ASSETS, and what no one knows */
+		/* The bank's exchange has no orders: its clock moves only here,
+		 * for the status. */
+		shmex_exchange_advance(b->ex, sx_now_ns() - b->e->start_ns);
 		sx_ctl_execute(&b->exec, &c->in);
 		sx_finish(b);
 		return;
