@@ -584,7 +584,8 @@ static int sx_answer(struct sx_control *c, uint32_t slot, struct shmex_ctl_heade
 		c->conns[slot].pending = 0;
 		if (asked == SHMEX_CTL_ADD_SYMBOL && h->status == 0) {
 			const struct shmex_ctl_reply *r = (const struct shmex_ctl_reply *)(const void *)pkt;
-			sx_registry_route(e->reg, (uint32_t)r->id, 0);
+			sx_registry_route(e->reg, (uint32_t)r->id,
+					  sx_engine_route(e, (uint32_t)r->id));
 			sx_log("symbol %llu added", (unsigned long long)r->id);
 		}
 	}
