@@ -448,8 +448,11 @@ static void mp_symbol_added_live(uint32_t matchers)
 		.tick_size = 1, .lot_size = 1000000, .min_qty = 1, .max_qty = 100000,
 		.ref_price = 15000, .band_ppm = 100000, .maker_fee_ppm = -50, .taker_fee_ppm = 200 };
 	/* Before it exists, an order for it is refused, carrying what it
-	 * asked; once added, the same order rests. */
-	struct shmex_order_request early = { .client_id = 77001, .user = 3,
+	 * asked; once added, the same order rests. For user 5, whom no trader
+	 * settles: t3-late (user 3) may trade with it before its cancel runs,
+	 * and the maker's reports would then go to this session, not to
+	 * t3-late, whose books would be short of them. */
+	struct shmex_order_request early = { .client_id = 77001, .user = 5,
 		.symbol = MP_NSYMBOLS + 1, .side = SHMEX_SELL, .type = SHMEX_LIMIT,
 		.tif = SHMEX_GTC, .price = 15100, .qty = 2 };
 	struct shmex_report got = mp_one_answer(g_admin, &early);
@@ -465,7 +468,7 @@ static void mp_symbol_added_live(uint32_t matchers)
 	got = mp_one_answer(g_admin, &early);
 	assert_int_equal(got.kind, SHMEX_RPT_ORDER);
 	assert_int_equal(got.status, SHMEX_OS_NEW);
-	assert_int_equal(shmex_client_cancel(g_admin, 3, got.order_id, NULL), 0);
+	assert_int_equal(shmex_client_cancel(g_admin, 5, got.order_id, NULL), 0);
 	struct shmex_symbol_params se = sp;
 	snprintf(se.code, sizeof se.code, "SOL/ETH");
 	se.quote = MP_ETH;
