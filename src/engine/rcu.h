@@ -25,9 +25,17 @@ void __tsan_acquire(void *addr);
 void __tsan_release(void *addr);
 extern char sx_rcu_grace;
 #define SX_RCU_READER_DONE() __tsan_release(&sx_rcu_grace)
+/* Two readers may both wake the waiting writer: urcu_qsbr_wake_up_gp()
+ * reads and writes urcu_qsbr_gp.futex with volatile accesses (atomic on
+ * x86, invisible to TSan). The reader's own state change is not watched;
+ * the release before it orders what the reader did. */
+void __tsan_ignore_thread_begin(void);
+void __tsan_ignore_thread_end(void);
+#define SX_RCU_UNWATCHED(call) (__tsan_ignore_thread_begin(), (call), __tsan_ignore_thread_end())
 #define SX_RCU_WRITER_SYNCED() __tsan_acquire(&sx_rcu_grace)
 #else
 #define SX_RCU_READER_DONE() ((void)0)
+#define SX_RCU_UNWATCHED(call) (call)
 #define SX_RCU_WRITER_SYNCED() ((void)0)
 #endif
 
@@ -35,14 +43,14 @@ extern char sx_rcu_grace;
 static inline void sx_rcu_quiescent(void)
 {
 	SX_RCU_READER_DONE();
-	rcu_quiescent_state();
+	SX_RCU_UNWATCHED(rcu_quiescent_state());
 }
 
 /** Reader: about to sleep (a writer need not wait for it). */
 static inline void sx_rcu_offline(void)
 {
 	SX_RCU_READER_DONE();
-	rcu_thread_offline();
+	SX_RCU_UNWATCHED(rcu_thread_offline());
 }
 
 static inline void sx_rcu_online(void)
