@@ -9,10 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/random.h>
 #include <time.h>
 
 #include "book_hint.h"
+#include "sx_hash_seed.h"
 
 #define SX_ORDER_KEYS(b) (b)->orders, sizeof(struct sx_order)
 #define SX_LEVEL_KEYS(b) (b)->levels, sizeof(struct sx_level)
@@ -78,27 +78,6 @@ static uint64_t sx_splitmix64(uint64_t *state)
 	z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
 	z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
 	return z ^ (z >> 31);
-}
-
-/* The hash seed of a new book (see shmex_book_create()): SHMEX_HASH_SEED
- * if set, like PYTHONHASHSEED, else random. Start-up only, so the system
- * call is allowed here. */
-static uint64_t sx_hash_seed(const void *salt)
-{
-	const char *env = getenv("SHMEX_HASH_SEED");
-	uint64_t seed;
-	if (env != NULL && *env != '\0') {
-		char *end;
-		seed = strtoull(env, &end, 0);
-		if (*end == '\0')
-			return seed;
-	}
-	if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) != (ssize_t)sizeof seed) {
-		struct timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		seed = (uint64_t)(uintptr_t)salt ^ ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)ts.tv_nsec;
-	}
-	return seed;
 }
 
 struct sx_sizes {

@@ -112,7 +112,10 @@ static uint32_t sx_order_symbol(const struct sx_bank *b, uint64_t order_id)
 
 static struct sx_clid_route *sx_clid_slot(struct sx_bank *b, uint32_t user, uint64_t client_id)
 {
-	const uint64_t h = (client_id ^ (uint64_t)user << 40) * 0x9E3779B97F4A7C15ull;
+	/* Keyed, as the exchange's own index: a client choosing its client
+	 * ids must not make its cancels miss the table (each miss goes to
+	 * every matcher). */
+	const uint64_t h = (client_id ^ (uint64_t)user << 40 ^ b->clid_seed) * 0x9E3779B97F4A7C15ull;
 	return &b->clids[(h >> 32) & b->cmask];
 }
 

@@ -96,6 +96,7 @@ struct sx_bank {
 	uint32_t *osym;
 	struct sx_clid_route *clids; /* [cmask + 1], overwritten on collision */
 	uint32_t cmask;
+	uint64_t clid_seed;          /* secret key of its hash (sx_hash_seed.h) */
 	struct sx_bank_ctl ctl;
 };
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "bank.h"
+#include "sx_hash_seed.h"
 
 /* Pushes what waits in the overflow, in order; @return 1 if it is empty. */
 static int sx_bank_overflow_drain(struct sx_bank *b)
@@ -126,6 +127,7 @@ int sx_bank_create(struct sx_engine *e, struct sx_bank **out)
 		cap <<= 1;
 	b->omask = cap - 1;
 	b->cmask = 2 * cap - 1;
+	b->clid_seed = sx_hash_seed(b);
 	if (rc == 0) {
 		b->oid = calloc((size_t)M * cap, sizeof *b->oid);
 		b->osym = calloc((size_t)M * cap, sizeof *b->osym);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "exchange_internal.h"
+#include "sx_hash_seed.h"
 
 /* ---- creation -------------------------------------------------------- */
 
@@ -41,6 +42,7 @@ int shmex_exchange_create(const struct shmex_exchange_config *cfg, struct shmex_
 	ex->order_mask = n_orders - 1;
 	ex->clid_mask = 4 * n_orders - 1; /* load <= 1/4: short probe runs */
 	ex->clid_shift = (uint32_t)(64 - __builtin_ctzll((uint64_t)ex->clid_mask + 1));
+	ex->clid_seed = sx_hash_seed(ex);
 	ex->next_order_id = cfg->id_base + 1;
 	ex->next_trade_id = cfg->id_base;
 	ex->shared_seq = cfg->shared_seq;
@@ -113,11 +115,15 @@ uint64_t shmex_exchange_seq(const struct shmex_exchange *ex)
 
 /* Home slot of (user, client id): Fibonacci hashing, whose good bits are
  * the top ones, so the slot is the top log2(slots) bits of the product
- * (clid_shift = 64 - log2(slots)). */
+ * (clid_shift = 64 - log2(slots)). Clients choose their client ids: the
+ * key is xored with a secret seed first, else ids computed with the
+ * multiplier's inverse would all share one home and every insert and
+ * lookup would walk their whole run (test_clid_index_resists_chosen_ids). */
 static inline uint32_t sx_clid_home(const struct shmex_exchange *ex, uint32_t user,
 				    uint64_t client_id)
 {
-	uint64_t h = (client_id ^ ((uint64_t)user << 40) ^ user) * UINT64_C(0x9e3779b97f4a7c15);
+	uint64_t h = (client_id ^ ((uint64_t)user << 40) ^ user ^ ex->clid_seed) *
+		     UINT64_C(0x9e3779b97f4a7c15);
 	return (uint32_t)(h >> ex->clid_shift);
 }
 

@@ -159,6 +159,7 @@ struct shmex_exchange {
 	struct sx_clid_slot *clids;
 	uint32_t clid_mask;
 	uint32_t clid_shift;   /* 64 - log2(clid_mask + 1) */
+	uint64_t clid_seed;    /* secret key of the client-id hash (sx_hash_seed.h) */
 
 	/* Sequences and clock. */
 	uint64_t seq;          /* last event number given */

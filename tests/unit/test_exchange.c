@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -2332,9 +2333,77 @@ static void test_names(void **state)
 	assert_string_equal(shmex_order_status_name(-1), "?");
 }
 
+/* ---- hostile client ids ------------------------------------------------ */
+
+static double seconds_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The inverse of an odd number modulo 2^64 (Newton's iteration). */
+static uint64_t inverse_u64(uint64_t a)
+{
+	uint64_t x = a; /* correct to 3 bits: a * a = 1 mod 8 */
+	for (int i = 0; i < 5; i++)
+		x *= 2 - a * x;
+	return x;
+}
+
+/* Client ids are the client's to choose. Chosen so that, under an unkeyed
+ * Fibonacci hash of (client id, user), they all share one home slot, every
+ * insert and lookup would walk their whole run: 50 000 of them would take
+ * tens of seconds (quadratic) instead of a fraction of one, and stall
+ * every other user of the exchange meanwhile. The secret seed scatters
+ * them. A work bound, not a speed goal: the margin is two orders. */
+static void test_clid_index_resists_chosen_ids(void **state)
+{
+	(void)state;
+	struct shmex_exchange_config c = fx_config();
+	c.max_orders = 1u << 17;
+	c.book_orders = 1u << 17;
+	struct fx *f = fx_make(&c, sym_params("BTC/USD", 100, 1000000, 0, 0));
+	const uint32_t user = f->u[1];
+	deposit(f, user, USD, INT64_C(1) << 40);
+	const uint64_t kinv = inverse_u64(UINT64_C(0x9e3779b97f4a7c15)), n = 50000;
+	assert_true(UINT64_C(0x9e3779b97f4a7c15) * kinv == 1);
+	const double t0 = seconds_now();
+	for (uint64_t j = 1; j <= n; j++) {
+		struct shmex_order_request r;
+		memset(&r, 0, sizeof r);
+		r.client_id = (((UINT64_C(0x1234) << 32) | j) * kinv) ^ ((uint64_t)user << 40) ^ user;
+		r.user = user;
+		r.symbol = f->sym;
+		r.price = 1;
+		r.qty = 1;
+		r.side = SHMEX_BUY;
+		r.type = SHMEX_LIMIT;
+		r.tif = SHMEX_GTC;
+		assert_int_equal(shmex_exchange_submit(f->ex, &r, NULL), 0);
+	}
+	for (uint64_t j = 1; j <= n; j += 2) {
+		uint64_t id;
+		const uint64_t cid = (((UINT64_C(0x1234) << 32) | j) * kinv) ^ ((uint64_t)user << 40) ^ user;
+		assert_int_equal(shmex_exchange_find_client_id(f->ex, user, cid, &id), 0);
+		assert_int_equal(shmex_exchange_cancel(f->ex, user, id, NULL), 0);
+	}
+	const double dt = seconds_now() - t0;
+	uint32_t total = 0;
+	struct shmex_order_state page[1];
+	assert_true(shmex_exchange_open_orders(f->ex, user, 0, 0, page, 0, &total) >= 0);
+	assert_int_equal(total, n / 2);
+	if (dt > 2.0)
+		fail_msg("50k chosen client ids took %.2f s: the client-id index is not keyed", dt);
+	fx_free(f);
+}
+
 int main(void)
 {
+	/* The flooding test needs the default, randomly keyed hash. */
+	unsetenv("SHMEX_HASH_SEED");
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_clid_index_resists_chosen_ids),
 		cmocka_unit_test(test_create_invalid),
 		cmocka_unit_test(test_registry_assets_users),
 		cmocka_unit_test(test_registry_symbols),
