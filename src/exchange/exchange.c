@@ -40,7 +40,9 @@ int shmex_exchange_create(const struct shmex_exchange_config *cfg, struct shmex_
 	if (ex->cfg.book_orders == 0)
 		ex->cfg.book_orders = n_orders / 2;
 	ex->order_mask = n_orders - 1;
-	ex->clid_mask = 4 * n_orders - 1; /* load <= 1/4: short probe runs */
+	/* Load <= 1/2: short probe runs, mostly within one line, and 16
+	 * bytes per record (16 MiB at 2^20 records: within a large L3). */
+	ex->clid_mask = 2 * n_orders - 1;
 	ex->clid_shift = (uint32_t)(64 - __builtin_ctzll((uint64_t)ex->clid_mask + 1));
 	ex->clid_seed = sx_hash_seed(ex);
 	ex->next_order_id = cfg->id_base + 1;
@@ -113,70 +115,93 @@ uint64_t shmex_exchange_seq(const struct shmex_exchange *ex)
 
 /* ---- client ids ------------------------------------------------------- */
 
-/* Home slot of (user, client id): Fibonacci hashing, whose good bits are
- * the top ones, so the slot is the top log2(slots) bits of the product
- * (clid_shift = 64 - log2(slots)). Clients choose their client ids: the
- * key is xored with a secret seed first, else ids computed with the
- * multiplier's inverse would all share one home and every insert and
- * lookup would walk their whole run (test_clid_index_resists_chosen_ids). */
+/* Hash of (user, client id): Fibonacci hashing, whose good bits are the
+ * top ones. The home slot is the top log2(slots) bits (clid_shift = 64 -
+ * log2(slots)), the tag the top 32, so an entry's home follows from its
+ * tag. Clients choose their client ids: the key is xored with a secret
+ * seed first, else ids computed with the multiplier's inverse would all
+ * share one home and every insert and lookup would walk their whole run
+ * (test_clid_index_resists_chosen_ids). */
+static inline uint64_t sx_clid_hash(const struct shmex_exchange *ex, uint32_t user,
+				    uint64_t client_id)
+{
+	return (client_id ^ ((uint64_t)user << 40) ^ user ^ ex->clid_seed) *
+	       UINT64_C(0x9e3779b97f4a7c15);
+}
+
 static inline uint32_t sx_clid_home(const struct shmex_exchange *ex, uint32_t user,
 				    uint64_t client_id)
 {
-	uint64_t h = (client_id ^ ((uint64_t)user << 40) ^ user ^ ex->clid_seed) *
-		     UINT64_C(0x9e3779b97f4a7c15);
-	return (uint32_t)(h >> ex->clid_shift);
+	return (uint32_t)(sx_clid_hash(ex, user, client_id) >> ex->clid_shift);
+}
+
+/* Position of (user, client id) in the index, or of the empty word where
+ * its probe ends (*found 0). */
+static uint32_t sx_clid_locate(const struct shmex_exchange *ex, uint32_t user, uint64_t client_id,
+			       int *found)
+{
+	const uint64_t h = sx_clid_hash(ex, user, client_id);
+	const uint32_t tag = (uint32_t)(h >> 32);
+	for (uint32_t i = (uint32_t)(h >> ex->clid_shift);; i = (i + 1) & ex->clid_mask) {
+		const uint64_t e = ex->clids[i];
+		if (e == 0) {
+			*found = 0;
+			return i;
+		}
+		if (SX_CLID_TAG(e) == tag) {
+			const struct sx_order *o = &ex->orders[SX_CLID_SLOT(e)];
+			if (o->user == user && o->client_id == client_id) {
+				*found = 1;
+				return i;
+			}
+		}
+	}
 }
 
 int sx_clid_find(const struct shmex_exchange *ex, uint32_t user, uint64_t client_id,
 		 uint32_t *slot)
 {
-	for (uint32_t i = sx_clid_home(ex, user, client_id);;
-	     i = (i + 1) & ex->clid_mask) {
-		const struct sx_clid_slot *c = &ex->clids[i];
-		if (c->user == 0)
-			return SHMEX_E_UNKNOWN_ORDER;
-		if (c->user == user && c->client_id == client_id) {
-			if (slot)
-				*slot = c->slot;
-			return 0;
-		}
-	}
+	int found;
+	const uint32_t i = sx_clid_locate(ex, user, client_id, &found);
+	if (!found)
+		return SHMEX_E_UNKNOWN_ORDER;
+	if (slot)
+		*slot = SX_CLID_SLOT(ex->clids[i]);
+	return 0;
 }
 
 void sx_clid_insert(struct shmex_exchange *ex, uint32_t user, uint64_t client_id, uint32_t slot)
 {
-	/* At most one entry per order record and four times as many slots
-	 * as records: there is always an empty slot. */
-	uint32_t i = sx_clid_home(ex, user, client_id);
-	while (ex->clids[i].user != 0)
+	/* At most one entry per order record and twice as many words as
+	 * records: there is always an empty one. */
+	const uint64_t h = sx_clid_hash(ex, user, client_id);
+	uint32_t i = (uint32_t)(h >> ex->clid_shift);
+	while (ex->clids[i] != 0)
 		i = (i + 1) & ex->clid_mask;
-	ex->clids[i].user = user;
-	ex->clids[i].client_id = client_id;
-	ex->clids[i].slot = slot;
+	ex->clids[i] = (h & UINT64_C(0xffffffff00000000)) | ((uint64_t)slot + 1);
 }
 
 void sx_clid_erase(struct shmex_exchange *ex, uint32_t user, uint64_t client_id)
 {
-	uint32_t m = ex->clid_mask, i = sx_clid_home(ex, user, client_id);
-	while (ex->clids[i].user != 0 &&
-	       !(ex->clids[i].user == user && ex->clids[i].client_id == client_id))
-		i = (i + 1) & m;
-	if (ex->clids[i].user == 0)
+	const uint32_t m = ex->clid_mask, tag_shift = ex->clid_shift - 32;
+	int found;
+	uint32_t i = sx_clid_locate(ex, user, client_id, &found);
+	if (!found)
 		return;
-	/* Backward-shift deletion keeps every probe chain unbroken. */
+	/* Backward-shift deletion keeps every probe chain unbroken; an
+	 * entry's home is the top bits of its tag. */
 	for (uint32_t j = (i + 1) & m;; j = (j + 1) & m) {
-		struct sx_clid_slot *c = &ex->clids[j];
-		if (c->user == 0)
+		const uint64_t e = ex->clids[j];
+		if (e == 0)
 			break;
-		uint32_t home = sx_clid_home(ex, c->user, c->client_id);
-		/* Move c into the hole at i unless its home lies cyclically in (i, j]. */
+		const uint32_t home = SX_CLID_TAG(e) >> tag_shift;
+		/* Move e into the hole at i unless its home lies cyclically in (i, j]. */
 		if (((j - home) & m) >= ((j - i) & m)) {
-			ex->clids[i] = *c;
+			ex->clids[i] = e;
 			i = j;
 		}
 	}
-	ex->clids[i].user = 0;
-	ex->clids[i].client_id = 0;
+	ex->clids[i] = 0;
 }
 
 int shmex_exchange_find_client_id(const struct shmex_exchange *ex, uint32_t user,

@@ -190,6 +190,28 @@ static int sx_check(const struct shmex_exchange *ex, shmex_i128 *want, uint32_t 
 					    (unsigned long long)o->id, o->remaining, o->reserved);
 	}
 
+	/* The client-id index holds exactly the records marked indexed, each
+	 * found under its own (user, client id). */
+	uint32_t indexed = 0, entries = 0;
+	for (uint32_t i = 0; i <= ex->order_mask; i++) {
+		const struct sx_order *o = &ex->orders[i];
+		if (!o->clid_indexed)
+			continue;
+		uint32_t slot;
+		indexed++;
+		if (o->state == SX_OS_FREE || o->client_id == 0 ||
+		    sx_clid_find(ex, o->user, o->client_id, &slot) != 0 || slot != i)
+			return sx_violation(msg, cap, "order %llu: client id %llu not indexed to it",
+					    (unsigned long long)o->id, (unsigned long long)o->client_id);
+	}
+	for (uint32_t i = 0; i <= ex->clid_mask; i++)
+		if (ex->clids[i] != 0 &&
+		    (SX_CLID_SLOT(ex->clids[i]) > ex->order_mask || entries++ == UINT32_MAX))
+			return sx_violation(msg, cap, "client-id index: entry %u names no record", i);
+	if (entries != indexed)
+		return sx_violation(msg, cap, "client-id index: %u entries for %u indexed records",
+				    entries, indexed);
+
 	/* Invariant 4: each book sound and not crossed; it holds exactly the
 	 * live orders of its symbol. */
 	for (uint32_t sid = 1; sid <= ex->n_symbols; sid++) {

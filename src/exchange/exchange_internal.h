@@ -129,12 +129,12 @@ _Static_assert(offsetof(struct sx_order, user_prev) / SX_CACHE_LINE == 1 &&
 		       offsetof(struct sx_order, last_report) / SX_CACHE_LINE == 0,
 	       "what a cancel touches lies in the first two lines");
 
-/* (user, client id) -> order slot, open addressing with linear probing. */
-struct sx_clid_slot {
-	uint64_t client_id;
-	uint32_t user;         /* 0: empty (users start at 1) */
-	uint32_t slot;
-};
+/* (user, client id) -> order slot, open addressing with linear probing:
+ * one 8-byte word per entry, the top 32 bits of the key's hash (the tag)
+ * and the order record's slot + 1 (0: empty). The key itself is in the
+ * record: a probe reads the record only when the tag matches. */
+#define SX_CLID_TAG(e) ((uint32_t)((e) >> 32))
+#define SX_CLID_SLOT(e) ((uint32_t)(e)-1u)
 
 struct shmex_exchange {
 	struct shmex_exchange_config cfg;
@@ -156,9 +156,9 @@ struct shmex_exchange {
 	uint32_t live_count;   /* records in state LIVE */
 	uint64_t next_order_id;
 
-	struct sx_clid_slot *clids;
+	uint64_t *clids;       /* client-id index (above), clid_mask + 1 words */
 	uint32_t clid_mask;
-	uint32_t clid_shift;   /* 64 - log2(clid_mask + 1) */
+	uint32_t clid_shift;   /* 64 - log2(clid_mask + 1), at least 32 */
 	uint64_t clid_seed;    /* secret key of the client-id hash (sx_hash_seed.h) */
 
 	/* Sequences and clock. */
