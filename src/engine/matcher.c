@@ -213,7 +213,7 @@ static void sx_on_ledger(void *ctx, const struct shmex_ledger_entry *le)
 {
 	struct sx_matcher *m = ctx;
 	struct sx_engine *e = m->e;
-	if (m->shard && le->d_available > 0) {
+	if (m->shard && le->d_available > 0 && le->user != SHMEX_FEE_ACCOUNT) {
 		if (m->ntouched < SX_TOUCHED_MAX)
 			m->touched[m->ntouched] = (struct sx_touched){ le->user, le->asset };
 		m->ntouched++; /* beyond the array: sx_sweep() visits every account */
@@ -279,8 +279,14 @@ static void sx_sweep(struct sx_matcher *m)
 				u++;
 			}
 		}
+		/* The fee account stays: fees round once per order, so a trade
+		 * may cost it the unit an earlier fill of the same orders gave
+		 * it, and only the gains this exchange's symbols left it keep
+		 * it from going below zero (it is never withdrawn; balance
+		 * queries add every exchange's). */
 		struct shmex_balance b;
-		if (shmex_exchange_balance(m->ex, user, asset, &b) != 0 || b.available <= 0)
+		if (user == SHMEX_FEE_ACCOUNT ||
+		    shmex_exchange_balance(m->ex, user, asset, &b) != 0 || b.available <= 0)
 			continue;
 		if (shmex_exchange_transfer_out(m->ex, user, asset, b.available, m->e->nmatchers,
 						NULL) != 0)
