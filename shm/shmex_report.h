@@ -36,11 +36,12 @@
  * cancel or amend by order id to the matcher of that order (of its
  * symbol); a ping, a mass cancel of every symbol and a cancel by client id
  * go to every matcher and are answered once all have run what the session
- * sent before them (a ping is a barrier), except a cancel by client id
- * when the engine still knows which matcher the user's latest order with
- * that client id went to (then it goes there: nearly always); a request
- * refused before any matcher (malformed, no grant) is answered in the
- * order of matcher 0.
+ * sent before them (a ping is a barrier; requests sent after it to one
+ * matcher may be answered before it), except a cancel by client id when
+ * the engine knows which matcher the user's latest order with that client
+ * id went to (then it goes there: nearly always); a request refused before
+ * any matcher (malformed, no grant, 256 such broadcast requests of the
+ * session unanswered: RATE_LIMIT) is answered in the order of matcher 0.
  */
 #ifndef SHMEX_REPORT_H
 #define SHMEX_REPORT_H

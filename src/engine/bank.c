@@ -158,14 +158,8 @@ static uint32_t sx_bank_target(struct sx_bank *b, const struct sx_cmd *c)
 /* Whether the command's matcher(s) can take it now: the bank never waits
  * for a matcher (one may be waiting for the bank to read its reports);
  * the command stays in the gateway's ring meanwhile (back-pressure). */
-static int sx_bank_room(struct sx_bank *b, uint32_t k, const struct sx_cmd *c)
+static int sx_bank_room(struct sx_bank *b, uint32_t k)
 {
-	/* A broadcast the session's merges have no room for waits too: they
-	 * free up as the matchers answer what is already with them. */
-	if (k == SX_ALL && c->op != SX_CMD_SESSION_END && c->op != SX_CMD_FENCE &&
-	    c->session < b->e->cfg.max_sessions &&
-	    b->merges[c->session].tail - b->merges[c->session].head == SX_MERGES_PER_SESSION)
-		return 0;
 	if (k != SX_ALL)
 		return shmex_ring_room(&b->mcmd[k], 1) >= 1;
 	for (uint32_t j = 0; j < b->M; j++)
@@ -186,9 +180,17 @@ static void sx_bank_cmd(struct sx_bank *b, uint32_t g, struct sx_cmd *c, uint32_
 	case SX_CMD_SUBMIT: {
 		uint32_t asset;
 		int64_t need;
-		if (c->u.submit.client_id != 0)
-			*sx_clid_slot(b, c->u.submit.user, c->u.submit.client_id) =
-				(struct sx_clid_route){ c->u.submit.client_id, c->u.submit.user, k };
+		if (c->u.submit.client_id != 0) {
+			/* A first route for this client id, so that a cancel sent
+			 * right behind the order goes to its matcher; one that
+			 * names another matcher (an order there may be live) is
+			 * replaced only when this order is accepted. */
+			struct sx_clid_route *cr =
+				sx_clid_slot(b, c->u.submit.user, c->u.submit.client_id);
+			if (cr->user != c->u.submit.user || cr->client_id != c->u.submit.client_id)
+				*cr = (struct sx_clid_route){ c->u.submit.client_id,
+							      c->u.submit.user, k };
+		}
 		shmex_exchange_entry_need(b->ex, &c->u.submit, &asset, &need);
 		sx_fund(b, k, c->u.submit.user, asset, need, c, 0);
 		sx_bank_to_matcher(b, k, c);
@@ -227,6 +229,16 @@ static void sx_bank_cmd(struct sx_bank *b, uint32_t g, struct sx_cmd *c, uint32_
 		break; /* ping, mass cancel of every symbol, cancel by an unknown client id */
 	}
 	struct sx_merge_fifo *f = &b->merges[c->session];
+	if (f->tail - f->head == SX_MERGES_PER_SESSION) {
+		/* Too many such requests of this session unanswered: refused
+		 * (in matcher 0's order), never waited for, since waiting would
+		 * hold up every session of its gateway. */
+		c->op = SX_CMD_REJECT;
+		c->flags = 0;
+		c->pad = SHMEX_R_RATE_LIMIT;
+		sx_bank_to_matcher(b, 0, c);
+		return;
+	}
 	struct sx_merge *mg = &f->m[f->tail++ % SX_MERGES_PER_SESSION];
 	memset(mg, 0, sizeof *mg);
 	mg->request_no = c->request_no;
@@ -245,8 +257,21 @@ static void sx_merge_add(struct sx_bank *b, struct sx_merge *mg, const struct sx
 	/* Cancel by client id: the matcher that had the order answers with
 	 * its report, the others with UNKNOWN_ORDER. Otherwise the answers
 	 * agree but for the count (mass cancel) or are the same (ping). */
-	if (!mg->has_best || (mg->best.kind == SHMEX_RPT_REJECT && r->kind != SHMEX_RPT_REJECT))
+	const uint16_t g = b->session_gw[msg->session];
+	if (mg->has_best && mg->best.kind != SHMEX_RPT_REJECT && r->kind != SHMEX_RPT_REJECT &&
+	    mg->op == SX_CMD_CANCEL) {
+		/* A client id live on two matchers (unique per matcher only):
+		 * both orders were cancelled; the session hears of each, this
+		 * one as an ordinary report of the request, before its DONE. */
+		if (g < b->G) {
+			struct sx_out extra = *msg;
+			extra.rep.flags &= (uint8_t)~SHMEX_RPTF_DONE;
+			sx_bank_out(b, g, &extra);
+		}
+	} else if (!mg->has_best ||
+		   (mg->best.kind == SHMEX_RPT_REJECT && r->kind != SHMEX_RPT_REJECT)) {
 		mg->best = *r;
+	}
 	mg->has_best = 1;
 	if (--mg->left != 0)
 		return;
@@ -257,7 +282,10 @@ static void sx_merge_add(struct sx_bank *b, struct sx_merge *mg, const struct sx
 	out.rep = mg->best;
 	if (out.rep.kind == SHMEX_RPT_MASS_CANCEL)
 		out.rep.last_qty = (int64_t)mg->count;
-	const uint16_t g = b->session_gw[msg->session];
+	/* A ping's or mass cancel's sequence: the engine's now, at or beyond
+	 * every event reported before it (each matcher's own would not be). */
+	if (out.rep.kind == SHMEX_RPT_PONG || out.rep.kind == SHMEX_RPT_MASS_CANCEL)
+		out.rep.seq = __atomic_load_n(&b->e->seq_counter, __ATOMIC_RELAXED);
 	if (g < b->G)
 		sx_bank_out(b, g, &out);
 	struct sx_merge_fifo *f = &b->merges[msg->session];
@@ -312,6 +340,13 @@ static void sx_bank_from_matcher(struct sx_bank *b, uint32_t k, const struct sx_
 		const size_t i = (size_t)k * (b->omask + 1) + (r->order_id & b->omask);
 		b->oid[i] = r->order_id;
 		b->osym[i] = r->symbol;
+		/* Where a cancel by this client id goes: the matcher of the
+		 * latest order accepted with it (a submit refused before its
+		 * book, for an unknown symbol say, must not move the route of
+		 * a live order elsewhere). */
+		if (r->client_id != 0)
+			*sx_clid_slot(b, r->user, r->client_id) =
+				(struct sx_clid_route){ r->client_id, r->user, k };
 	}
 	if (msg->session >= b->e->cfg.max_sessions)
 		return;
@@ -361,7 +396,7 @@ int sx_bank_work(void *arg)
 			struct sx_cmd c;
 			shmex_ring_read(&b->gcmd[g], (uint32_t)i, &c, sizeof c);
 			const uint32_t k = sx_bank_target(b, &c);
-			if (!sx_bank_room(b, k, &c))
+			if (!sx_bank_room(b, k))
 				break;
 			sx_bank_cmd(b, g, &c, k);
 		}

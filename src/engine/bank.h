@@ -9,8 +9,8 @@
 
 #include "engine.h"
 
-#define SX_MERGES_PER_SESSION 64u /* broadcast requests a session may have unanswered (more
-					   wait in their gateway's ring) */
+#define SX_MERGES_PER_SESSION 256u /* broadcast requests a session may have unanswered
+					    (more are refused RATE_LIMIT) */
 #define SX_FENCES_MAX 256u
 #define SX_BANK_OVERFLOW (1u << 20) /* journal entries held when its ring is full */
 
