@@ -50,6 +50,7 @@ struct sx_bank_ctl {
 	uint32_t mode;         /* enum sx_bank_ctl_mode */
 	uint32_t target;       /* PASS: the matcher */
 	uint32_t left;         /* matchers still to answer */
+	uint32_t phase;        /* ADD_SYMBOL: 1 its owner adds it, 2 the others */
 	int32_t status;        /* REPLY: the first failure */
 	uint64_t id, sum;      /* REPLY: the bank's id; MASS_CANCEL: summed counts */
 	char text[256];

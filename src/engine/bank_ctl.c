@@ -44,11 +44,13 @@ static void sx_pass(struct sx_bank *b, uint32_t k)
 	sx_ask(b, k);
 }
 
-static void sx_ask_all(struct sx_bank *b, uint32_t mode, uint32_t item_size)
+/* Starts collecting @p left answers (REPLY or LIST). */
+static void sx_collect(struct sx_bank *b, uint32_t mode, uint32_t item_size, uint32_t left)
 {
 	struct sx_bank_ctl *c = &b->ctl;
 	c->mode = mode;
-	c->left = b->M;
+	c->left = left;
+	c->phase = 0;
 	c->status = 0;
 	c->id = 0;
 	c->sum = 0;
@@ -56,6 +58,11 @@ static void sx_ask_all(struct sx_bank *b, uint32_t mode, uint32_t item_size)
 	c->nitems = 0;
 	c->total = 0;
 	c->item_size = item_size;
+}
+
+static void sx_ask_all(struct sx_bank *b, uint32_t mode, uint32_t item_size)
+{
+	sx_collect(b, mode, item_size, b->M);
 	for (uint32_t k = 0; k < b->M; k++)
 		sx_ask(b, k);
 }
@@ -153,13 +160,24 @@ static void sx_begin(struct sx_bank *b)
 		}
 		sx_ask_all(b, SX_BC_REPLY, 0);
 		return;
+	case SHMEX_CTL_ADD_SYMBOL: {
+		/* Its owner first: only the owner builds a full book, the one
+		 * allocation that can fail. Then the bank and the others, with
+		 * the smallest book (they never hold its orders), under the
+		 * same id, since every exchange has as many symbols. */
+		uint32_t nsym = 0;
+		shmex_exchange_counts(b->ex, NULL, &nsym, NULL);
+		sx_collect(b, SX_BC_REPLY, 0, 1);
+		c->id = nsym + 1;
+		c->phase = 1;
+		c->target = sx_engine_route(b->e, nsym + 1);
+		sx_ask(b, c->target);
+		return;
+	}
 	case SHMEX_CTL_ADD_ASSET:
 	case SHMEX_CTL_ADD_USER:
-	case SHMEX_CTL_ADD_SYMBOL:
 		rc = q->h.type == SHMEX_CTL_ADD_ASSET ? shmex_exchange_add_asset(b->ex, &q->params.asset, &id)
-		     : q->h.type == SHMEX_CTL_ADD_USER
-			     ? shmex_exchange_add_user(b->ex, &q->params.user, &id)
-			     : shmex_exchange_add_symbol(b->ex, &q->params.symbol, &id);
+						     : shmex_exchange_add_user(b->ex, &q->params.user, &id);
 		if (rc != 0) {
 			sx_ctl_exec_plain(&b->exec, &c->in, rc, 0, shmex_strerror(rc));
 			sx_finish(b);
@@ -320,6 +338,31 @@ int sx_bank_control(struct sx_bank *b)
 			}
 			if (h->flags & SHMEX_CTLF_END)
 				c->left--;
+		}
+	}
+	if (c->left == 0 && c->phase == 1) {
+		/* The owner has it: now the bank and the others, small books. */
+		c->phase = 2;
+		if (c->status == 0) {
+			struct shmex_symbol_params p = c->in.req.params.symbol;
+			uint32_t id = 0;
+			p.book_orders = 2;
+			const int rc = shmex_exchange_add_symbol(b->ex, &p, &id);
+			if (rc != 0 || id != c->id) {
+				c->status = rc ? rc : SHMEX_E_INVAL;
+				snprintf(c->text, sizeof c->text,
+					 "bank: %s after matcher %u added symbol %llu: a bug",
+					 shmex_strerror(c->status), c->target, (unsigned long long)c->id);
+				sx_log("%s", c->text);
+			} else {
+				c->in.req.params.symbol.book_orders = 2;
+				for (uint32_t k = 0; k < b->M; k++)
+					if (k != c->target) {
+						c->left++;
+						sx_ask(b, k);
+					}
+				return work;
+			}
 		}
 	}
 	if (c->left == 0) {

@@ -144,9 +144,12 @@ static int sx_alloc_bells(struct sx_engine *e)
 }
 
 /* Registries of the configuration, before any thread runs. */
-/* The assets, symbols and users of the configuration, in one exchange. */
-static int sx_apply_registries(struct sx_engine *e, struct shmex_exchange *ex, char *err,
-			       size_t cap)
+/* The assets, symbols and users of the configuration, in one exchange:
+ * matcher @p index's, or the bank's (index = matchers). A symbol gets its
+ * full book only in its owner's exchange; the others never hold its
+ * orders and get the smallest one (with one matcher, it owns them all). */
+static int sx_apply_registries(struct sx_engine *e, struct shmex_exchange *ex, uint32_t index,
+			       char *err, size_t cap)
 {
 	const struct sx_config *c = &e->cfg;
 	uint32_t id;
@@ -157,7 +160,10 @@ static int sx_apply_registries(struct sx_engine *e, struct shmex_exchange *ex, c
 			return rc;
 		}
 	for (uint32_t i = 0; i < c->nsymbols; i++) {
-		if ((rc = shmex_exchange_add_symbol(ex, &c->symbols[i].p, &id)) != 0) {
+		struct shmex_symbol_params p = c->symbols[i].p;
+		if (e->nmatchers > 1 && c->symbols[i].matcher != index)
+			p.book_orders = 2;
+		if ((rc = shmex_exchange_add_symbol(ex, &p, &id)) != 0) {
 			snprintf(err, cap, "symbol %s: %s", c->symbols[i].p.code, shmex_strerror(rc));
 			return rc;
 		}
@@ -180,9 +186,10 @@ static int sx_apply_config(struct sx_engine *e, char *err, size_t cap)
 					    : sx_matcher_exchange(e->matchers[0]);
 	int rc;
 	for (uint32_t k = 0; k < e->nmatchers; k++)
-		if ((rc = sx_apply_registries(e, sx_matcher_exchange(e->matchers[k]), err, cap)) != 0)
+		if ((rc = sx_apply_registries(e, sx_matcher_exchange(e->matchers[k]), k, err, cap)) !=
+		    0)
 			return rc;
-	if (e->bank && (rc = sx_apply_registries(e, ex, err, cap)) != 0)
+	if (e->bank && (rc = sx_apply_registries(e, ex, e->nmatchers, err, cap)) != 0)
 		return rc;
 	for (uint32_t i = 0; i < c->nusers; i++) {
 		const uint32_t id = i + 1;
