@@ -168,6 +168,16 @@ static int sx_bank_room(struct sx_bank *b, uint32_t k)
 	return 1;
 }
 
+int sx_bank_has_room(struct sx_bank *b, uint32_t k)
+{
+	return sx_bank_room(b, k);
+}
+
+void sx_bank_send(struct sx_bank *b, uint32_t k, const struct sx_cmd *c)
+{
+	sx_bank_to_matcher(b, k, c);
+}
+
 static void sx_bank_cmd(struct sx_bank *b, uint32_t g, struct sx_cmd *c, uint32_t k)
 {
 	if (c->session >= b->e->cfg.max_sessions)
@@ -301,6 +311,11 @@ static void sx_bank_from_matcher(struct sx_bank *b, uint32_t k, const struct sx_
 		if (shmex_exchange_transfer_in(b->ex, msg->xfer_user, msg->xfer_asset,
 					       msg->xfer_amount, k, NULL) != 0)
 			sx_log("bank: funds from matcher %u refused: a bug", k);
+		else if (b->ctl.mode == SX_BC_BALANCES)
+			sx_bank_query_credit(b, k, msg->xfer_user, msg->xfer_asset, msg->xfer_amount);
+		return;
+	case SX_OUT_BALANCE:
+		sx_bank_query_answer(b, k, msg);
 		return;
 	case SX_OUT_SESSION_CLOSED:
 		if (msg->session < b->e->cfg.max_sessions && b->closing[msg->session] > 0 &&

@@ -44,6 +44,7 @@ enum sx_bank_ctl_mode {
 	SX_BC_PASS,    /* one matcher answers; its packets go on as they come */
 	SX_BC_REPLY,   /* every matcher answers with one REPLY; merged */
 	SX_BC_LIST,    /* every matcher answers with a list; merged */
+	SX_BC_BALANCES, /* every matcher answers in its command stream (SX_OUT_BALANCE) */
 };
 
 struct sx_bank_ctl {
@@ -55,7 +56,9 @@ struct sx_bank_ctl {
 	uint64_t id, sum;      /* REPLY: the bank's id; MASS_CANCEL: summed counts */
 	char text[256];
 	struct sx_ctl_in in;   /* the request */
-	/* LIST: the merged items */
+	uint32_t query_user;   /* BALANCES: the user (while mode is SX_BC_BALANCES) */
+	uint8_t *query_open;   /* BALANCES: [M] the matcher has not answered yet */
+	/* LIST, BALANCES: the merged items */
 	uint8_t *items;
 	uint32_t nitems, item_size, total;
 };
@@ -109,5 +112,14 @@ void sx_bank_ledger_flush(struct sx_bank *b, int idle);
 /** Takes what matcher @p k sent (reports, funds back, ends, fences).
  *  @return messages taken. */
 int sx_bank_drain_matcher(struct sx_bank *b, uint32_t k);
+/** Balance query (bank_ctl.c): funds matcher @p k gave back to @p user,
+ *  just credited here; or one asset of the matcher's answer. */
+void sx_bank_query_credit(struct sx_bank *b, uint32_t k, uint32_t user, uint32_t asset,
+			  int64_t amount);
+void sx_bank_query_answer(struct sx_bank *b, uint32_t k, const struct sx_out *msg);
+/** Whether matcher @p k's command ring (every one: UINT32_MAX) has room. */
+int sx_bank_has_room(struct sx_bank *b, uint32_t k);
+/** Sends a command to matcher @p k (room checked first). */
+void sx_bank_send(struct sx_bank *b, uint32_t k, const struct sx_cmd *c);
 
 #endif /* SX_BANK_H */

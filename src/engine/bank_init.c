@@ -106,6 +106,7 @@ int sx_bank_create(struct sx_engine *e, struct sx_bank **out)
 	b->fence_seen = calloc(M, sizeof *b->fence_seen);
 	b->supply = calloc((size_t)e->cfg.exchange.max_assets + 1, sizeof *b->supply);
 	b->ctl.items = malloc((size_t)SX_CTL_ITEMS_MAX * sizeof(struct shmex_order_state));
+	b->ctl.query_open = calloc(M, 1);
 	struct shmex_exchange_config xc = e->cfg.exchange;
 	/* No orders here: the smallest order table. */
 	xc.max_orders = 2;
@@ -116,7 +117,8 @@ int sx_bank_create(struct sx_engine *e, struct sx_bank **out)
 	xc.ledger_ctx = b;
 	int rc = (!b->gcmd || !b->gout || !b->gout_dirty || !b->mcmd || !b->mout ||
 		  !b->mcmd_dirty || !b->mctl_in || !b->mctl_out || !b->session_gw || !b->closing ||
-		  !b->merges || !b->fence_seen || !b->supply || !b->ctl.items)
+		  !b->merges || !b->fence_seen || !b->supply || !b->ctl.items ||
+		  !b->ctl.query_open)
 			 ? SHMEX_E_NOMEM
 			 : shmex_exchange_create(&xc, &b->ex);
 	/* Order id -> symbol, one block per matcher, as many slots as a
@@ -185,6 +187,7 @@ void sx_bank_destroy(struct sx_bank *b)
 	free(b->fence_seen);
 	free(b->supply);
 	free(b->ctl.items);
+	free(b->ctl.query_open);
 	free(b->oid);
 	free(b->osym);
 	free(b->clids);

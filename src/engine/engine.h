@@ -44,6 +44,8 @@ enum sx_cmd_op {
 	SX_CMD_FENCE = 7,       /* answered by SX_OUT_FENCE: everything before it is done */
 	SX_CMD_REJECT = 8,      /* the gateway refused a request (reason in pad): the matcher
 				   answers it in its place in the session's order */
+	SX_CMD_BALANCES = 9,    /* several matchers: the bank asks for u.target.user's
+				   balances, in order with the commands (SX_OUT_BALANCE...) */
 };
 
 /* sx_cmd.flags for a command the bank sent to every matcher (several
@@ -84,6 +86,9 @@ enum sx_out_kind {
 	SX_OUT_SESSION_CLOSED = 2, /* the matcher forgot the session: no more reports for it */
 	SX_OUT_FENCE = 3,
 	SX_OUT_TRANSFER = 4,       /* several matchers: funds a matcher gives back to the bank */
+	SX_OUT_BALANCE = 5,        /* several matchers: one asset's balance of the user asked
+				      (xfer_user, xfer_asset, xfer_amount: available,
+				      rep.qty: locked); pad 1 on the last of the answer */
 };
 
 struct sx_out {

@@ -425,13 +425,41 @@ static void sx_take_funds(struct sx_matcher *m, const struct sx_cmd *c)
 	}
 }
 
+/* Several matchers: the bank's balance query, answered at this point of
+ * the command stream, through the ring that carries the funds given back,
+ * so that the bank can tell which transfers came before it (bank_ctl.c). */
+static void sx_run_balances(struct sx_matcher *m, uint32_t g, const struct sx_cmd *c)
+{
+	uint32_t nassets = 0;
+	shmex_exchange_counts(m->ex, &nassets, NULL, NULL);
+	struct sx_out msg;
+	memset(&msg, 0, sizeof msg);
+	msg.kind = SX_OUT_BALANCE;
+	msg.session = SX_NO_SESSION;
+	msg.xfer_user = c->u.target.user;
+	for (uint32_t a = 1; a <= nassets; a++) {
+		struct shmex_balance b = { 0, 0 };
+		shmex_exchange_balance(m->ex, c->u.target.user, a, &b);
+		msg.xfer_asset = a;
+		msg.xfer_amount = b.available;
+		msg.rep.qty = b.locked;
+		msg.pad = a == nassets;
+		sx_out_send(m, g, &msg);
+	}
+	if (nassets == 0) {
+		msg.pad = 1;
+		sx_out_send(m, g, &msg);
+	}
+}
+
 static void sx_run(struct sx_matcher *m, uint32_t g, const struct sx_cmd *c)
 {
 	if (c->session >= m->e->cfg.max_sessions)
 		return; /* gateways are trusted; this would be a bug */
-	/* A fence is the gateway's own command (session 0 by convention): it
-	 * must not move session 0's reports to that gateway. */
-	if (c->op != SX_CMD_FENCE)
+	/* A fence (a gateway's own command) and a balance query (the bank's)
+	 * carry session 0 by convention: they must not move session 0's
+	 * reports to their sender. */
+	if (c->op != SX_CMD_FENCE && c->op != SX_CMD_BALANCES)
 		m->session_gw[c->session] = (uint16_t)g;
 	m->cur_session = c->session;
 	m->cur_request = c->request_no;
@@ -472,6 +500,9 @@ static void sx_run(struct sx_matcher *m, uint32_t g, const struct sx_cmd *c)
 		break;
 	case SX_CMD_REJECT:
 		sx_reject(m, c, (uint16_t)c->pad);
+		break;
+	case SX_CMD_BALANCES:
+		sx_run_balances(m, g, c);
 		break;
 	case SX_CMD_FENCE: {
 		struct sx_out msg;
