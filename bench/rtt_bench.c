@@ -26,7 +26,14 @@
  * Usage: shmex-bench-rtt (--daemon SHMEXD | --connect SOCKET) [--mode M[,M]]
  *        [--rate N[/s]] [--count N] [--warmup N] [--cpus CLIENT,ENGINE]
  *        [--wait spin|yield|block] [--max-orders N] [--floor] [--floor-trips N]
- *        [--extra-symbols N] [--warm-orders N] [--json FILE]
+ *        [--extra-symbols N] [--warm-orders N] [--matchers M [--engine-cpus LIST]]
+ *        [--json FILE]
+ *
+ * --matchers M > 1 starts a daemon with layout dedicated, one gateway, the
+ * bank and M matchers (the market's one symbol lands on one of them): the
+ * round trip through the bank. Its threads are pinned to --engine-cpus
+ * (gateway, bank, matchers in that order; default ENGINE, ENGINE+1, ...):
+ * give each its own core, as a spinning wait needs.
  */
 #define _GNU_SOURCE 1
 #include <errno.h>
@@ -52,8 +59,9 @@ enum mode { M_ACK = 0, M_FILL = 1, M_PING = 2 };
 static const char *const mode_name[] = { "ack", "fill", "ping" };
 
 struct opts {
-	const char *shmexd, *sock, *json, *wait;
+	const char *shmexd, *sock, *json, *wait, *engine_cpus;
 	uint64_t rate, count, warmup, floor_trips, extra_symbols, warm_orders, max_orders;
+	uint32_t matchers;
 	int cpu_client, cpu_engine, floor;
 	int modes[3], nmodes;
 };
@@ -428,11 +436,12 @@ static int write_json(const struct opts *o, int argc, char **argv, const struct 
 	fprintf(j, ", \"date\": \"%s\", ", date);
 	bd_json_machine(j, mach);
 	fprintf(j, "\"cpus\": {\"client\": %d, \"engine\": %d}, \"daemon\": {\"started\": %s, "
-		   "\"layout\": \"%s\", \"wait\": \"%s\", \"extra_symbols\": %" PRIu64
+		   "\"layout\": \"%s\", \"matchers\": %u, \"wait\": \"%s\", "
+		   "\"extra_symbols\": %" PRIu64
 		   ", \"warm_orders\": %" PRIu64 ", \"max_orders\": %" PRIu64 "}, "
 		   "\"rate_per_s\": %" PRIu64
 		   ", \"count\": %" PRIu64 ", \"warmup\": %" PRIu64 ", \"results\": [",
-		o->cpu_client, o->cpu_engine, o->shmexd ? "true" : "false", layout, wait,
+		o->cpu_client, o->cpu_engine, o->shmexd ? "true" : "false", layout, o->matchers, wait,
 		o->extra_symbols, o->warm_orders, o->max_orders ? o->max_orders : 1048576, o->rate,
 		o->count, o->warmup);
 	int first = 1;
@@ -460,7 +469,8 @@ static void usage(FILE *f)
 		"usage: shmex-bench-rtt (--daemon SHMEXD | --connect SOCKET) [--mode ack,fill,ping]\n"
 		"         [--rate N[/s]] [--count N] [--warmup N] [--cpus CLIENT,ENGINE]\n"
 		"         [--wait spin|yield|block] [--max-orders N] [--floor] [--floor-trips N]\n"
-		"         [--extra-symbols N] [--warm-orders N] [--json FILE]\n"
+		"         [--extra-symbols N] [--warm-orders N] [--matchers M [--engine-cpus L]]\n"
+		"         [--json FILE]\n"
 		"  --daemon SHMEXD  start that shmexd (layout shared, the engine pinned to ENGINE)\n"
 		"  --connect SOCK   use a running shmexd (its uid needs the admin role)\n"
 		"  --mode           ack (default), fill, ping, or a comma-separated list\n"
@@ -474,6 +484,9 @@ static void usage(FILE *f)
 		"  --extra-symbols N  add N idle symbols first (the engine's cost per symbol)\n"
 		"  --warm-orders N  place and cancel N orders first, untimed (default 300000;\n"
 		"                   0: a cold daemon, whose indexes fault pages in)\n"
+		"  --matchers M     the started daemon: layout dedicated, 1 gateway, the bank and\n"
+		"                   M matchers (default 1: layout shared)\n"
+		"  --engine-cpus L  their pin list (default ENGINE, ENGINE+1, ...: one CPU each)\n"
 		"  --json FILE      everything, with the full histograms\n");
 }
 
@@ -524,6 +537,10 @@ int main(int argc, char **argv)
 			o.warm_orders = strtoull(v, NULL, 10);
 		else if (!strcmp(a, "--extra-symbols") && v)
 			o.extra_symbols = strtoull(v, NULL, 10);
+		else if (!strcmp(a, "--matchers") && v)
+			o.matchers = (uint32_t)strtoul(v, NULL, 10);
+		else if (!strcmp(a, "--engine-cpus") && v)
+			o.engine_cpus = v;
 		else if (!strcmp(a, "--cpus") && v &&
 			 sscanf(v, "%d,%d", &o.cpu_client, &o.cpu_engine) == 2)
 			;
@@ -544,7 +561,9 @@ int main(int argc, char **argv)
 		}
 		i += 1 + used;
 	}
-	if (!o.shmexd == !o.sock || o.rate == 0 || o.count == 0) {
+	if (o.matchers == 0)
+		o.matchers = 1;
+	if (!o.shmexd == !o.sock || o.rate == 0 || o.count == 0 || o.matchers > 16) {
 		usage(stderr);
 		return 2;
 	}
@@ -558,12 +577,20 @@ int main(int argc, char **argv)
 
 	struct bd_daemon d;
 	memset(&d, 0, sizeof d);
-	char cpus[16];
+	char cpus[256];
 	snprintf(cpus, sizeof cpus, "%d", o.cpu_engine);
+	/* Several matchers: gateway, bank, matchers, each on its own CPU. */
+	for (uint32_t t = 1; o.matchers > 1 && t < o.matchers + 2; t++)
+		snprintf(cpus + strlen(cpus), sizeof cpus - strlen(cpus), ",%d",
+			 o.cpu_engine + (int)t);
+	if (o.engine_cpus)
+		snprintf(cpus, sizeof cpus, "%s", o.engine_cpus);
+	const char *layout = o.matchers > 1 ? "dedicated" : "shared";
 	const char *sock = o.sock;
 	if (o.shmexd) {
-		struct bd_daemon_opts dopt = { .layout = "shared", .wait = o.wait, .cpus = cpus,
-					       .gateways = 1, .max_orders = (uint32_t)o.max_orders };
+		struct bd_daemon_opts dopt = { .layout = layout, .wait = o.wait, .cpus = cpus,
+					       .gateways = 1, .matchers = o.matchers,
+					       .max_orders = (uint32_t)o.max_orders };
 		if (bd_daemon_start(o.shmexd, &dopt, &d) != 0)
 			return 1;
 		sock = d.sock;
@@ -590,8 +617,10 @@ int main(int argc, char **argv)
 	printf("shmex-bench-rtt: client -> shmexd -> client over shared memory, open loop\n");
 	printf("machine : %s (%s), %ld CPUs, %s, load %.2f\n", mach.model, mach.signature,
 	       mach.cpus, mach.kernel, mach.load[0]);
-	printf("daemon  : %s, layout shared, wait %s, engine on CPU %d; client on CPU %d (%s)\n",
-	       o.shmexd ? "started" : sock, wait, o.cpu_engine, o.cpu_client,
+	printf("daemon  : %s, layout %s, %u matcher%s, wait %s, engine on CPU%s %s; client on CPU "
+	       "%d (%s)\n",
+	       o.shmexd ? "started" : sock, o.shmexd ? layout : "as configured", o.matchers,
+	       o.matchers > 1 ? "s" : "", wait, strchr(cpus, ',') ? "s" : "", cpus, o.cpu_client,
 	       pinned >= 0 ? "pinned" : "not pinned");
 	printf("rate    : %" PRIu64 " requests/s, %" PRIu64 " measured + %" PRIu64
 	       " warm-up round trips per histogram; %" PRIu64 " orders placed and cancelled "
@@ -624,7 +653,7 @@ int main(int argc, char **argv)
 	shmex_client_close(admin);
 	if (o.shmexd)
 		bd_daemon_stop(&d);
-	if (rc == 0 && o.json && write_json(&o, argc, argv, &mach, "shared", wait, res, nres, &fl))
+	if (rc == 0 && o.json && write_json(&o, argc, argv, &mach, layout, wait, res, nres, &fl))
 		rc = -1;
 	for (int i = 0; i < nres; i++)
 		if (res[i].errors)
