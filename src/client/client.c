@@ -144,9 +144,7 @@ static int sx_send_hello(int fd, const struct shmex_client_options *o)
 {
 	struct shmex_ctl_hello h;
 	memset(&h, 0, sizeof h);
-	h.h.magic = SHMEX_CTL_MAGIC;
-	h.h.type = SHMEX_CTL_HELLO;
-	h.h.len = sizeof h;
+	shmex_ctl_header_set(&h.h, SHMEX_CTL_HELLO, 0, sizeof h, 0, 0);
 	h.version = SHMEX_SESSION_VERSION;
 	h.layout_hash = shmex_session_layout_hash();
 	const char *name = program_invocation_short_name;

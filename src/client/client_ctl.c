@@ -135,11 +135,7 @@ static int sx_ctl_packet(struct sx_ctl_call *k, const union sx_ctl_buf *b, size_
 
 static int sx_ctl_send(struct shmex_client *c, struct shmex_ctl_request *rq)
 {
-	rq->h.magic = SHMEX_CTL_MAGIC;
-	rq->h.len = sizeof *rq;
-	rq->h.flags = 0;
-	rq->h.status = 0;
-	rq->h.ref = ++c->ctl_ref;
+	shmex_ctl_header_set(&rq->h, rq->h.type, 0, sizeof *rq, 0, ++c->ctl_ref);
 	const ssize_t n = send(c->fd, rq, sizeof *rq, MSG_NOSIGNAL);
 	if (n == (ssize_t)sizeof *rq)
 		return 0;
