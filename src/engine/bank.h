@@ -77,7 +77,7 @@ struct sx_bank {
 	struct shmex_ring *mctl_out; /* [M] consumer views: their answers */
 	struct shmex_ring ctl_in, ctl_out; /* with the control thread */
 	struct shmex_ring ledger;    /* producer view: the journal's stream M */
-	struct shmex_ledger_entry *over; /* [SX_BANK_OVERFLOW], allocated when first needed */
+	struct shmex_ledger_entry *over; /* [SX_BANK_OVERFLOW] with the journal, else NULL */
 	uint64_t over_head, over_tail;   /* free-running */
 	uint8_t journal;
 	uint32_t ledger_open;        /* entries since the last mark */

@@ -41,14 +41,6 @@ static void sx_bank_on_ledger(void *ctx, const struct shmex_ledger_entry *le)
 		sx_cpu_relax();
 		sx_bank_overflow_drain(b);
 	}
-	if (!b->over) {
-		b->over = malloc(SX_BANK_OVERFLOW * sizeof *b->over);
-		if (!b->over) {
-			sx_log("bank: journal overflow: out of memory (entry %llu lost)",
-			       (unsigned long long)le->seq);
-			return;
-		}
-	}
 	b->over[b->over_tail++ & (SX_BANK_OVERFLOW - 1)] = *le;
 }
 
@@ -107,6 +99,10 @@ int sx_bank_create(struct sx_engine *e, struct sx_bank **out)
 	b->supply = calloc((size_t)e->cfg.exchange.max_assets + 1, sizeof *b->supply);
 	b->ctl.items = malloc((size_t)SX_CTL_ITEMS_MAX * sizeof(struct shmex_order_state));
 	b->ctl.query_open = calloc(M, 1);
+	/* Reserved now, touched only if the journal falls behind (64 MiB of
+	 * address space; no allocation on the bank's path). */
+	if (b->journal)
+		b->over = malloc(SX_BANK_OVERFLOW * sizeof *b->over);
 	struct shmex_exchange_config xc = e->cfg.exchange;
 	/* No orders here: the smallest order table. */
 	xc.max_orders = 2;
@@ -118,7 +114,7 @@ int sx_bank_create(struct sx_engine *e, struct sx_bank **out)
 	int rc = (!b->gcmd || !b->gout || !b->gout_dirty || !b->mcmd || !b->mout ||
 		  !b->mcmd_dirty || !b->mctl_in || !b->mctl_out || !b->session_gw || !b->closing ||
 		  !b->merges || !b->fence_seen || !b->supply || !b->ctl.items ||
-		  !b->ctl.query_open)
+		  !b->ctl.query_open || (b->journal && !b->over))
 			 ? SHMEX_E_NOMEM
 			 : shmex_exchange_create(&xc, &b->ex);
 	/* Order id -> symbol, one block per matcher, as many slots as a
