@@ -26,7 +26,7 @@
 #include "owners.h"
 
 #define SX_CMD_BATCH 64u
-#define SX_STAGE_MAX 4096u    /* reports held until a command's funds are back */
+#define SX_STAGE_MIN 4096u    /* reports held until a command's funds are back (at least) */
 #define SX_TOUCHED_MAX 16384u /* accounts a command moved (beyond: all are swept) */
 
 struct sx_touched {
@@ -51,7 +51,7 @@ struct sx_matcher {
 	uint64_t marked_seq;      /* the counter at the last idle mark */
 	/* shard: reports of the running command, and the accounts it moved */
 	struct sx_out *stage;
-	uint32_t staged;
+	uint32_t staged, stage_cap;
 	uint32_t ntouched;
 	struct sx_touched *touched;
 	uint16_t *session_gw;     /* [max_sessions] gateway of each session */
@@ -141,7 +141,7 @@ static void sx_out_send(struct sx_matcher *m, uint32_t g, const struct sx_out *m
 		sx_out_push(m, g, msg);
 		return;
 	}
-	if (m->staged == SX_STAGE_MAX)
+	if (m->staged == m->stage_cap)
 		sx_stage_flush(m, 0);
 	m->stage[m->staged++] = *msg;
 }
@@ -644,7 +644,21 @@ int sx_matcher_create(struct sx_engine *e, uint32_t index, struct sx_matcher **o
 	m->out_dirty = calloc(m->ngw, 1);
 	m->session_gw = malloc(e->cfg.max_sessions * sizeof *m->session_gw);
 	if (m->shard) {
-		m->stage = aligned_alloc(64, SX_STAGE_MAX * sizeof *m->stage);
+		/* Room for the reports of an order's whole execution on the
+		 * configured symbols (two per match, and its own), so that its
+		 * funds go back before any of them; beyond that (a symbol added
+		 * later with a larger bound, a mass cancel or an expiry pass
+		 * over more orders) the reports leave first (ARCHITECTURE.md). */
+		uint64_t cap = SX_STAGE_MIN;
+		for (uint32_t i = 0; i < e->cfg.nsymbols; i++) {
+			const uint64_t mm = e->cfg.symbols[i].p.max_matches
+						    ? e->cfg.symbols[i].p.max_matches
+						    : SHMEX_MAX_MATCHES_DEFAULT;
+			if (4 * mm + 64 > cap)
+				cap = 4 * mm + 64;
+		}
+		m->stage_cap = cap < (1u << 22) ? (uint32_t)cap : (1u << 22);
+		m->stage = aligned_alloc(64, (size_t)m->stage_cap * sizeof *m->stage);
 		m->touched = malloc(SX_TOUCHED_MAX * sizeof *m->touched);
 	}
 	struct shmex_exchange_config xc = e->cfg.exchange;
