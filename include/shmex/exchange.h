@@ -258,6 +258,17 @@ struct shmex_user_params {
 	uint32_t pad;
 };
 
+/**
+ * shmex_order_request.flags an engine with several exchanges sets (never a
+ * client: shmexd refuses them from clients): the user's open-order limit,
+ * or its order rate, which the engine keeps across its exchanges, refuses
+ * this order. The exchange refuses it at the point where it checks its
+ * own limit (MAX_OPEN_ORDERS, RATE_LIMIT), so its other reasons come first
+ * as with one exchange. The same exchange's own limits still apply.
+ */
+#define SHMEX_OF_ENGINE_AT_LIMIT (1u << 8)
+#define SHMEX_OF_ENGINE_RATE (1u << 9)
+
 /** A new order. */
 struct shmex_order_request {
 	uint64_t client_id;     /**< the user's id: unique per user (0: none, not checked) */
@@ -494,6 +505,20 @@ void shmex_exchange_entry_need(const struct shmex_exchange *ex,
  */
 void shmex_exchange_amend_need(const struct shmex_exchange *ex, uint32_t symbol,
 			       int64_t new_price, int64_t new_qty, int64_t *quote, int64_t *base);
+
+/**
+ * Takes one token of @p user's order-rate bucket at the exchange's clock
+ * (what each new order and amend takes); for an engine that keeps the rate
+ * of users trading on several exchanges in one place.
+ * @return 1 if taken or the user has no rate limit, 0 if the bucket is
+ *         empty, SHMEX_E_UNKNOWN_USER.
+ */
+int shmex_exchange_take_token(struct shmex_exchange *ex, uint32_t user);
+
+/** A user's limits as given to shmex_exchange_add_user() (defaults filled).
+ *  @return 0 or SHMEX_E_UNKNOWN_USER. */
+int shmex_exchange_user_limits(const struct shmex_exchange *ex, uint32_t user,
+			       struct shmex_user_params *out);
 
 /**
  * Reads a balance; @p user may be SHMEX_FEE_ACCOUNT.

@@ -178,6 +178,24 @@ void sx_bank_send(struct sx_bank *b, uint32_t k, const struct sx_cmd *c)
 	sx_bank_to_matcher(b, k, c);
 }
 
+/* A user's open-order limit and order rate, one count across the
+ * matchers: a new order over either is flagged, and its matcher's exchange
+ * refuses it where it checks its own limits (so other reasons come first,
+ * as with one exchange). Orders in flight count as open until answered:
+ * the limit holds for a pipelining client too. */
+static void sx_user_limits(struct sx_bank *b, struct shmex_order_request *r)
+{
+	struct shmex_user_params lim;
+	if (shmex_exchange_user_limits(b->ex, r->user, &lim) != 0)
+		return; /* no such user: its matcher refuses it */
+	if (shmex_exchange_take_token(b->ex, r->user) == 0)
+		r->flags |= SHMEX_OF_ENGINE_RATE;
+	if (lim.max_open_orders &&
+	    (uint64_t)b->open_orders[r->user] + b->submits[r->user] >= lim.max_open_orders)
+		r->flags |= SHMEX_OF_ENGINE_AT_LIMIT;
+	b->submits[r->user]++;
+}
+
 static void sx_bank_cmd(struct sx_bank *b, uint32_t g, struct sx_cmd *c, uint32_t k)
 {
 	if (c->session >= b->e->cfg.max_sessions)
@@ -201,12 +219,24 @@ static void sx_bank_cmd(struct sx_bank *b, uint32_t g, struct sx_cmd *c, uint32_
 				*cr = (struct sx_clid_route){ c->u.submit.client_id,
 							      c->u.submit.user, k };
 		}
-		shmex_exchange_entry_need(b->ex, &c->u.submit, &asset, &need);
-		sx_fund(b, k, c->u.submit.user, asset, need, c, 0);
+		sx_user_limits(b, &c->u.submit);
+		if (!(c->u.submit.flags & (SHMEX_OF_ENGINE_AT_LIMIT | SHMEX_OF_ENGINE_RATE))) {
+			shmex_exchange_entry_need(b->ex, &c->u.submit, &asset, &need);
+			sx_fund(b, k, c->u.submit.user, asset, need, c, 0);
+		}
 		sx_bank_to_matcher(b, k, c);
 		return;
 	}
 	case SX_CMD_AMEND: {
+		if (shmex_exchange_take_token(b->ex, c->u.target.user) == 0) {
+			/* Over the user's order rate (kept here, across the
+			 * matchers): refused in the order's matcher's order. */
+			c->op = SX_CMD_REJECT;
+			c->flags = 0;
+			c->pad = SHMEX_R_RATE_LIMIT;
+			sx_bank_to_matcher(b, k, c);
+			return;
+		}
 		const uint32_t sym = sx_order_symbol(b, c->u.target.order_id);
 		struct shmex_symbol_params p;
 		if (sym != 0 && shmex_exchange_symbol(b->ex, sym, &p) == 0) {
@@ -348,11 +378,30 @@ static void sx_bank_from_matcher(struct sx_bank *b, uint32_t k, const struct sx_
 		return;
 	}
 	const struct shmex_report *r = &msg->rep;
+	const uint32_t nusers = b->e->cfg.exchange.max_users;
+	if ((r->flags & SHMEX_RPTF_DONE) && msg->pad == SX_CMD_SUBMIT && r->user <= nusers &&
+	    b->submits[r->user] > 0)
+		b->submits[r->user]--; /* the new order is answered: open or not */
+	if (r->kind == SHMEX_RPT_ORDER && r->order_id != 0 && r->user <= nusers &&
+	    (r->status == SHMEX_OS_FILLED || r->status == SHMEX_OS_CANCELLED ||
+	     r->status == SHMEX_OS_REJECTED || r->status == SHMEX_OS_EXPIRED)) {
+		const size_t i = (size_t)k * (b->omask + 1) + (r->order_id & b->omask);
+		if (b->oid[i] == r->order_id && b->ocounted[i]) {
+			b->ocounted[i] = 0;
+			b->open_orders[r->user]--;
+		}
+	}
 	/* An order's first report (ACCEPTED, or PARKED for a stop) tells its
-	 * symbol, which an amend of it will need. */
+	 * symbol, which an amend of it will need, and makes it open. */
 	if (r->kind == SHMEX_RPT_ORDER && r->order_id != 0 &&
 	    (r->what == SHMEX_EV_ACCEPTED || r->what == SHMEX_EV_PARKED)) {
 		const size_t i = (size_t)k * (b->omask + 1) + (r->order_id & b->omask);
+		if (!(b->oid[i] == r->order_id && b->ocounted[i]) && r->user <= nusers &&
+		    r->status != SHMEX_OS_FILLED && r->status != SHMEX_OS_CANCELLED &&
+		    r->status != SHMEX_OS_REJECTED && r->status != SHMEX_OS_EXPIRED) {
+			b->ocounted[i] = 1;
+			b->open_orders[r->user]++;
+		}
 		b->oid[i] = r->order_id;
 		b->osym[i] = r->symbol;
 		/* Where a cancel by this client id goes: the matcher of the
@@ -400,10 +449,17 @@ int sx_bank_work(void *arg)
 	 * may need them. */
 	for (uint32_t k = 0; k < b->M; k++)
 		work += sx_bank_drain_matcher(b, k);
+	int clock_read = 0;
 	for (uint32_t g = 0; g < b->G; g++) {
 		int64_t n = shmex_ring_available(&b->gcmd[g]);
 		if (n <= 0)
 			continue;
+		if (!clock_read) {
+			/* The users' order rates are counted at this clock (the
+			 * bank's exchange has no orders: no book is visited). */
+			shmex_exchange_advance(b->ex, sx_now_ns() - e->start_ns);
+			clock_read = 1;
+		}
 		if (n > SX_BANK_BATCH)
 			n = SX_BANK_BATCH;
 		int64_t i = 0;

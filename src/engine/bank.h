@@ -98,6 +98,9 @@ struct sx_bank {
 	uint32_t omask;
 	uint64_t *oid;
 	uint32_t *osym;
+	uint8_t *ocounted;           /* [M * (omask + 1)] the slot's order counts as open */
+	uint32_t *open_orders;       /* [max_users + 1] live orders per user (reports) */
+	uint32_t *submits;           /* [max_users + 1] new orders sent, not answered yet */
 	struct sx_clid_route *clids; /* [cmask + 1], overwritten on collision */
 	uint32_t cmask;
 	uint64_t clid_seed;          /* secret key of its hash (sx_hash_seed.h) */

@@ -246,6 +246,10 @@ static void sx_begin(struct sx_bank *b)
 			sx_finish(b);
 			return;
 		}
+		/* The user's limits stay here, one count across the matchers;
+		 * theirs have none (their defaults are none too). */
+		if (q->h.type == SHMEX_CTL_ADD_USER)
+			memset(&c->in.req.params.user, 0, sizeof c->in.req.params.user);
 		sx_ask_all(b, SX_BC_REPLY, 0);
 		c->id = id;
 		return;

@@ -130,7 +130,10 @@ int sx_bank_create(struct sx_engine *e, struct sx_bank **out)
 		b->oid = calloc((size_t)M * cap, sizeof *b->oid);
 		b->osym = calloc((size_t)M * cap, sizeof *b->osym);
 		b->clids = calloc((size_t)b->cmask + 1, sizeof *b->clids);
-		if (!b->oid || !b->osym || !b->clids)
+		b->ocounted = calloc((size_t)M * cap, 1);
+		b->open_orders = calloc((size_t)e->cfg.exchange.max_users + 1, sizeof *b->open_orders);
+		b->submits = calloc((size_t)e->cfg.exchange.max_users + 1, sizeof *b->submits);
+		if (!b->oid || !b->osym || !b->clids || !b->ocounted || !b->open_orders || !b->submits)
 			rc = SHMEX_E_NOMEM;
 	}
 	for (uint32_t g = 0; rc == 0 && g < G; g++)
@@ -187,6 +190,9 @@ void sx_bank_destroy(struct sx_bank *b)
 	free(b->oid);
 	free(b->osym);
 	free(b->clids);
+	free(b->ocounted);
+	free(b->open_orders);
+	free(b->submits);
 	free(b->over);
 	free(b);
 }

@@ -169,11 +169,20 @@ static int sx_apply_registries(struct sx_engine *e, struct shmex_exchange *ex, u
 		}
 		sx_registry_route(e->reg, id, c->symbols[i].matcher);
 	}
-	for (uint32_t i = 0; i < c->nusers; i++)
-		if ((rc = shmex_exchange_add_user(ex, &c->users[i].limits, &id)) != 0) {
+	for (uint32_t i = 0; i < c->nusers; i++) {
+		/* Several matchers: their users have no limits of their own
+		 * (the bank keeps them, across the matchers). */
+		struct shmex_user_params up = c->users[i].limits;
+		if (e->nmatchers > 1 && index < e->nmatchers) {
+			up.max_open_orders = 0;
+			up.rate_per_sec = 0;
+			up.rate_burst = 0;
+		}
+		if ((rc = shmex_exchange_add_user(ex, &up, &id)) != 0) {
 			snprintf(err, cap, "user %s: %s", c->users[i].name, shmex_strerror(rc));
 			return rc;
 		}
+	}
 	return 0;
 }
 

@@ -148,15 +148,23 @@ static void sx_out_send(struct sx_matcher *m, uint32_t g, const struct sx_out *m
 
 static void sx_emit(struct sx_matcher *m, uint16_t session, const struct shmex_report *rep)
 {
-	if (session == SX_NO_SESSION || session >= m->e->cfg.max_sessions)
-		return;
-	const uint16_t g = m->session_gw[session];
-	if (g >= m->ngw)
-		return;
+	uint16_t g = session < m->e->cfg.max_sessions ? m->session_gw[session] : 0xffff;
+	if (g >= m->ngw) {
+		/* No session takes it (gone, or none). With several matchers
+		 * the bank still counts its user's open orders from it. */
+		if (!m->shard)
+			return;
+		g = 0;
+		session = SX_NO_SESSION;
+	}
 	struct sx_out msg;
 	memset(&msg, 0, sizeof msg);
 	msg.kind = SX_OUT_REPORT;
 	msg.session = session;
+	/* The bank counts new orders in flight: it must know which DONE
+	 * answers a submit. */
+	if (rep->flags & SHMEX_RPTF_DONE)
+		msg.pad = m->cur_op;
 	msg.rep = *rep;
 	sx_out_send(m, g, &msg);
 }
@@ -671,6 +679,10 @@ int sx_matcher_create(struct sx_engine *e, uint32_t index, struct sx_matcher **o
 	if (m->shard) {
 		xc.shared_seq = &e->seq_counter;
 		xc.id_base = (uint64_t)index << 48;
+		/* A user's open-order limit and order rate are the bank's, one
+		 * count across the matchers (it flags what they refuse). */
+		xc.max_open_orders = 0;
+		xc.rate_per_sec = 0;
 	}
 	int rc = (!m->cmd || !m->out || !m->out_bell || !m->out_dirty || !m->session_gw ||
 		  (m->shard && (!m->stage || !m->touched)))

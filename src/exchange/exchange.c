@@ -179,6 +179,7 @@ void sx_clid_insert(struct shmex_exchange *ex, uint32_t user, uint64_t client_id
 	while (ex->clids[i] != 0)
 		i = (i + 1) & ex->clid_mask;
 	ex->clids[i] = (h & UINT64_C(0xffffffff00000000)) | ((uint64_t)slot + 1);
+	ex->clid_count++;
 }
 
 void sx_clid_erase(struct shmex_exchange *ex, uint32_t user, uint64_t client_id)
@@ -202,6 +203,7 @@ void sx_clid_erase(struct shmex_exchange *ex, uint32_t user, uint64_t client_id)
 		}
 	}
 	ex->clids[i] = 0;
+	ex->clid_count--;
 }
 
 int shmex_exchange_find_client_id(const struct shmex_exchange *ex, uint32_t user,
@@ -336,7 +338,8 @@ static uint16_t sx_prepare(struct shmex_exchange *ex, const struct sx_symbol *s,
 			   struct sx_plan *plan)
 {
 	if (r->side > SHMEX_SELL || r->type > SHMEX_TAKE_PROFIT_MARKET || r->tif > SHMEX_GTD ||
-	    r->stp > SHMEX_STP_CANCEL_BOTH || (r->flags & ~(uint32_t)SHMEX_OF_POST_ONLY))
+	    r->stp > SHMEX_STP_CANCEL_BOTH ||
+	    (r->flags & ~(uint32_t)(SHMEX_OF_POST_ONLY | SHMEX_OF_ENGINE_AT_LIMIT | SHMEX_OF_ENGINE_RATE)))
 		return SHMEX_R_BAD_OPTION;
 	const int market = sx_is_market(r->type);
 	const int stop = r->type >= SHMEX_STOP_LIMIT;
@@ -421,7 +424,7 @@ static uint16_t sx_prepare(struct shmex_exchange *ex, const struct sx_symbol *s,
 		if (rc != 0)
 			return sx_rc_reason(rc);
 	}
-	if (u->max_open && u->open_orders >= u->max_open)
+	if ((u->max_open && u->open_orders >= u->max_open) || (r->flags & SHMEX_OF_ENGINE_AT_LIMIT))
 		return SHMEX_R_MAX_OPEN_ORDERS;
 	uint32_t asset = r->side == SHMEX_BUY ? s->p.quote : s->p.base;
 	if (sx_account(ex, r->user, asset)->available < plan->lock)
@@ -536,7 +539,7 @@ int shmex_exchange_submit(struct shmex_exchange *ex, const struct shmex_order_re
 		reason = SHMEX_R_UNKNOWN_SYMBOL;
 	else if (req->client_id != 0 && sx_clid_find(ex, req->user, req->client_id, NULL) == 0)
 		reason = SHMEX_R_DUPLICATE_CLIENT_ID;
-	else if (!sx_rate_take(u, ex->now))
+	else if ((req->flags & SHMEX_OF_ENGINE_RATE) || !sx_rate_take(u, ex->now))
 		reason = SHMEX_R_RATE_LIMIT;
 	else if (s->p.status != SHMEX_SYMBOL_OPEN)
 		reason = SHMEX_R_HALTED;

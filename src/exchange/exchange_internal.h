@@ -160,6 +160,7 @@ struct shmex_exchange {
 	uint32_t clid_mask;
 	uint32_t clid_shift;   /* 64 - log2(clid_mask + 1), at least 32 */
 	uint64_t clid_seed;    /* secret key of the client-id hash (sx_hash_seed.h) */
+	uint32_t clid_count;   /* entries in the index */
 
 	/* Sequences and clock. */
 	uint64_t seq;          /* last event number given */

@@ -78,3 +78,24 @@ int sx_stop_triggers_now(const struct sx_symbol *s, int side, int type, int64_t 
 	const int up = (side == SHMEX_BUY) == (type == SHMEX_STOP_LIMIT || type == SHMEX_STOP_MARKET);
 	return up ? last >= trigger : last <= trigger;
 }
+
+int shmex_exchange_take_token(struct shmex_exchange *ex, uint32_t user)
+{
+	struct sx_user *u = sx_user_get(ex, user);
+	if (u == NULL)
+		return SHMEX_E_UNKNOWN_USER;
+	return sx_rate_take(u, ex->now);
+}
+
+int shmex_exchange_user_limits(const struct shmex_exchange *ex, uint32_t user,
+			       struct shmex_user_params *out)
+{
+	if (user == 0 || user > ex->n_users)
+		return SHMEX_E_UNKNOWN_USER;
+	const struct sx_user *u = &ex->users[user];
+	out->max_open_orders = u->max_open;
+	out->rate_per_sec = u->rate;
+	out->rate_burst = (uint32_t)(u->cap / 1000000000);
+	out->pad = 0;
+	return 0;
+}

@@ -512,15 +512,9 @@ static void test_symbol_added_live_m2(void **state)
 	mp_symbol_added_live(2);
 }
 
-/* One closed-loop request by the admin session (a grant for every user);
- * @return the reason of its DONE report. */
-static uint16_t mp_admin_order(uint32_t user, uint32_t symbol, uint8_t side, int64_t price,
-			       int64_t qty, uint8_t tif)
+/* Waits for the admin session's request @p no to be answered. */
+static struct shmex_report mp_admin_done(uint64_t no)
 {
-	struct shmex_order_request r = { .user = user, .symbol = symbol, .side = side,
-					 .price = price, .qty = qty, .type = SHMEX_LIMIT, .tif = tif };
-	uint64_t no = 0;
-	assert_int_equal(shmex_client_submit(g_admin, &r, &no), 0);
 	const int64_t deadline = mp_now_ns() + 5 * MP_SEC;
 	while (mp_now_ns() < deadline) {
 		struct shmex_report rep[16];
@@ -528,10 +522,30 @@ static uint16_t mp_admin_order(uint32_t user, uint32_t symbol, uint8_t side, int
 		assert_true(n >= 0);
 		for (int i = 0; i < n; i++)
 			if ((rep[i].flags & SHMEX_RPTF_DONE) && rep[i].request_no == no)
-				return rep[i].reason;
+				return rep[i];
 	}
 	fail_msg("request %llu not answered within 5 s", (unsigned long long)no);
-	return 0;
+	struct shmex_report none = { 0 };
+	return none;
+}
+
+/* One closed-loop new order by the admin session (a grant for every
+ * user); @return its DONE report. */
+static struct shmex_report mp_admin_submit(uint32_t user, uint32_t symbol, uint8_t side,
+					   int64_t price, int64_t qty, uint8_t tif)
+{
+	struct shmex_order_request r = { .user = user, .symbol = symbol, .side = side,
+					 .price = price, .qty = qty, .type = SHMEX_LIMIT, .tif = tif };
+	uint64_t no = 0;
+	assert_int_equal(shmex_client_submit(g_admin, &r, &no), 0);
+	return mp_admin_done(no);
+}
+
+/* The same; @return the reason of its DONE report. */
+static uint16_t mp_admin_order(uint32_t user, uint32_t symbol, uint8_t side, int64_t price,
+			       int64_t qty, uint8_t tif)
+{
+	return mp_admin_submit(user, symbol, side, price, qty, tif).reason;
 }
 
 /* Fees round once per order (buyer up, seller down), so one trade can
@@ -658,6 +672,77 @@ static void test_balance_cut_m2(void **state)
 	mp_balance_cut(2);
 }
 
+/* A user with limits, added through the admin path, funded. */
+static uint32_t mp_limited_user(uint32_t max_open, uint32_t rate, uint32_t burst)
+{
+	const struct shmex_user_params p = { .max_open_orders = max_open, .rate_per_sec = rate,
+					     .rate_burst = burst };
+	uint32_t u = 0;
+	assert_int_equal(shmex_client_add_user(g_admin, &p, &u), 0);
+	assert_int_equal(shmex_client_deposit(g_admin, u, MP_USD, INT64_C(100000000), 0, NULL), 0);
+	return u;
+}
+
+/* A user's open-order limit and order rate hold across the symbols of
+ * every matcher: with two, the bank keeps one count per user and flags
+ * what goes over, and the matcher's exchange refuses it where one
+ * exchange would (each matcher counting on its own let a user hold the
+ * limit on every matcher, and send at the rate on each). */
+static void mp_user_limits(uint32_t matchers)
+{
+	mp_start(3, matchers);
+	const uint32_t u = mp_limited_user(3, 0, 0);
+	struct shmex_report a = mp_admin_submit(u, MP_BTC_USD, SHMEX_BUY, 5500000, 1, SHMEX_GTC);
+	assert_int_equal(a.status, SHMEX_OS_NEW);
+	assert_int_equal(mp_admin_order(u, MP_BTC_USD, SHMEX_BUY, 5500001, 1, SHMEX_GTC), 0);
+	assert_int_equal(mp_admin_order(u, MP_ETH_USD, SHMEX_BUY, 280000, 1, SHMEX_GTC), 0);
+	/* The fourth, on either book: over the limit. */
+	struct shmex_report over = mp_admin_submit(u, MP_ETH_USD, SHMEX_BUY, 280001, 1, SHMEX_GTC);
+	assert_int_equal(over.status, SHMEX_OS_REJECTED);
+	assert_int_equal(over.reason, SHMEX_R_MAX_OPEN_ORDERS);
+	assert_int_equal(mp_admin_order(u, MP_BTC_USD, SHMEX_BUY, 5500002, 1, SHMEX_GTC),
+			 SHMEX_R_MAX_OPEN_ORDERS);
+	/* An invalid order still gets its own reason first, as with one exchange. */
+	assert_int_equal(mp_admin_order(u, MP_ETH_USD, SHMEX_BUY, 1, 1, SHMEX_GTC),
+			 SHMEX_R_PRICE_BAND);
+	/* One ends: room for one more. */
+	uint64_t no = 0;
+	assert_int_equal(shmex_client_cancel(g_admin, u, a.order_id, &no), 0);
+	assert_int_equal(mp_admin_done(no).status, SHMEX_OS_CANCELLED);
+	assert_int_equal(mp_admin_order(u, MP_ETH_USD, SHMEX_BUY, 280002, 1, SHMEX_GTC), 0);
+	assert_int_equal(mp_admin_order(u, MP_ETH_USD, SHMEX_BUY, 280003, 1, SHMEX_GTC),
+			 SHMEX_R_MAX_OPEN_ORDERS);
+
+	/* Rate: a burst of 2, one a second; the third order within the
+	 * second is refused whichever book it is for. */
+	const uint32_t v = mp_limited_user(0, 1, 2);
+	/* (IOCs with nothing to meet: killed, for another reason) */
+	assert_int_not_equal(mp_admin_order(v, MP_BTC_USD, SHMEX_BUY, 5500000, 1, SHMEX_IOC),
+			     SHMEX_R_RATE_LIMIT);
+	assert_int_not_equal(mp_admin_order(v, MP_ETH_USD, SHMEX_BUY, 280000, 1, SHMEX_IOC),
+			     SHMEX_R_RATE_LIMIT);
+	assert_int_equal(mp_admin_order(v, MP_ETH_USD, SHMEX_BUY, 280000, 1, SHMEX_IOC),
+			 SHMEX_R_RATE_LIMIT);
+	assert_int_equal(mp_admin_order(v, MP_BTC_USD, SHMEX_BUY, 5500000, 1, SHMEX_IOC),
+			 SHMEX_R_RATE_LIMIT);
+	assert_int_equal(shmex_client_mass_cancel(g_admin, u, SHMEX_ALL_SYMBOLS, &no), 0);
+	(void)mp_admin_done(no);
+	struct mp_money m;
+	mp_finish(v, &m); /* users 1..3 of the world, then u and v */
+}
+
+static void test_user_limits(void **state)
+{
+	(void)state;
+	mp_user_limits(1);
+}
+
+static void test_user_limits_m2(void **state)
+{
+	(void)state;
+	mp_user_limits(2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -673,6 +758,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fee_rounding_m2, mp_setup, mp_teardown),
 		cmocka_unit_test_setup_teardown(test_balance_cut, mp_setup, mp_teardown),
 		cmocka_unit_test_setup_teardown(test_balance_cut_m2, mp_setup, mp_teardown),
+		cmocka_unit_test_setup_teardown(test_user_limits, mp_setup, mp_teardown),
+		cmocka_unit_test_setup_teardown(test_user_limits_m2, mp_setup, mp_teardown),
 	};
 	return cmocka_run_group_tests_name("mp_trading", tests, NULL, NULL);
 }
