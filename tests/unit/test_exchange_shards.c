@@ -1447,9 +1447,67 @@ static void test_entry_need_exact(void **state)
 	free(g);
 }
 
+/* ---- limits kept by an engine ---------------------------------------------- */
+
+/* SHMEX_OF_ENGINE_AT_LIMIT and _RATE refuse an order where the exchange
+ * checks its own open-order limit and rate: its other reasons first, a
+ * record and a REJECTED report for MAX_OPEN_ORDERS, none for RATE_LIMIT
+ * (as the exchange's own limits); take_token and user_limits read and
+ * spend the user's own bucket. */
+static void test_engine_limit_flags(void **state)
+{
+	(void)state;
+	struct shmex_exchange_config c = ex_config();
+	struct shmex_exchange *ex = ex_make(&c, 2);
+	struct shmex_symbol_params sp = sym_params("BTC/USD", 2, 1, 1, 1000, 0, 0);
+	const uint32_t s1 = add_symbol(ex, &sp);
+	set_available(ex, 1, 1, INT64_C(1) << 40);
+	struct shmex_order_ack ack;
+	struct shmex_order_request r = req(0, 1, s1, SHMEX_BUY, SHMEX_LIMIT, SHMEX_GTC, 100, 1);
+	r.flags = SHMEX_OF_ENGINE_AT_LIMIT;
+	const uint64_t reports = shmex_exchange_report_count(ex);
+	assert_int_equal(shmex_exchange_submit(ex, &r, &ack), SHMEX_E_RISK);
+	assert_int_equal(ack.reason, SHMEX_R_MAX_OPEN_ORDERS);
+	assert_true(ack.order_id != 0); /* a record, as for the exchange's own limit */
+	assert_int_equal(shmex_exchange_report_count(ex), reports + 1);
+	r.price = 0; /* an invalid order: its own reason comes first */
+	assert_int_equal(shmex_exchange_submit(ex, &r, &ack), SHMEX_E_BAD_PRICE);
+	r.price = 100;
+	r.flags = SHMEX_OF_ENGINE_RATE;
+	assert_int_equal(shmex_exchange_submit(ex, &r, &ack), SHMEX_E_RATE);
+	assert_int_equal(ack.reason, SHMEX_R_RATE_LIMIT);
+	assert_int_equal(ack.order_id, 0); /* no record, as for the exchange's own rate */
+	r.symbol = 99; /* an unknown symbol is refused first */
+	assert_int_equal(shmex_exchange_submit(ex, &r, &ack), SHMEX_E_UNKNOWN_SYMBOL);
+	r.symbol = s1;
+	r.flags = 0;
+	assert_int_equal(shmex_exchange_submit(ex, &r, &ack), 0);
+
+	/* A bucket of 2 at 1 a second: two tokens, then none until the clock moves. */
+	const struct shmex_user_params up = { .max_open_orders = 5, .rate_per_sec = 1, .rate_burst = 2 };
+	uint32_t u = 0;
+	assert_int_equal(shmex_exchange_add_user(ex, &up, &u), 0);
+	struct shmex_user_params got;
+	assert_int_equal(shmex_exchange_user_limits(ex, u, &got), 0);
+	assert_int_equal(got.max_open_orders, 5);
+	assert_int_equal(got.rate_per_sec, 1);
+	assert_int_equal(got.rate_burst, 2);
+	assert_int_equal(shmex_exchange_take_token(ex, u), 1);
+	assert_int_equal(shmex_exchange_take_token(ex, u), 1);
+	assert_int_equal(shmex_exchange_take_token(ex, u), 0);
+	shmex_exchange_advance(ex, shmex_exchange_now(ex) + 1000000000);
+	assert_int_equal(shmex_exchange_take_token(ex, u), 1);
+	assert_int_equal(shmex_exchange_take_token(ex, 1), 1); /* no limit */
+	assert_int_equal(shmex_exchange_take_token(ex, 77), SHMEX_E_UNKNOWN_USER);
+	assert_int_equal(shmex_exchange_user_limits(ex, 77, &got), SHMEX_E_UNKNOWN_USER);
+	check_ok(ex);
+	shmex_exchange_destroy(ex);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_engine_limit_flags),
 		cmocka_unit_test(test_private_seq_counts_from_one),
 		cmocka_unit_test(test_shared_seq_relabels_private),
 		cmocka_unit_test(test_shared_seq_ack_after_other_exchange),
