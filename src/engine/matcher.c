@@ -24,6 +24,7 @@
 
 #include "engine.h"
 #include "owners.h"
+#include "report_convert.h"
 
 #define SX_CMD_BATCH 64u
 #define SX_STAGE_MIN 4096u    /* reports held until a command's funds are back (at least) */
@@ -71,32 +72,6 @@ struct sx_matcher {
 	uint8_t ledger_pushed;    /* entries for the journal this cycle: ring its bell */
 	uint64_t ids[256];
 };
-
-static void sx_report_from_order(const struct shmex_order_report *r, struct shmex_report *o)
-{
-	memset(o, 0, sizeof *o);
-	o->kind = SHMEX_RPT_ORDER;
-	o->what = (uint8_t)r->what;
-	o->status = r->status;
-	o->reason = r->reason;
-	o->side = r->side;
-	o->liquidity = r->liquidity;
-	o->user = r->user;
-	o->symbol = r->symbol;
-	o->order_id = r->order_id;
-	o->client_id = r->client_id;
-	o->seq = r->seq;
-	o->price = r->price;
-	o->last_qty = r->last_qty;
-	o->remaining = r->remaining;
-	o->trade_id = r->trade_id;
-	o->counter_id = r->counter_id;
-	o->filled = r->filled;
-	o->qty = r->qty;
-	o->quote_amount = r->quote_amount;
-	o->fee = r->fee;
-	o->time = r->time;
-}
 
 /* Writes one out message for sender @p g; waits (or, in the shared
  * layout, lets the gateway drain in this thread) while its ring is full. */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "mp_world.h"
+#include "report_convert.h"
 
 #define MP_DIFF_MAX_REPORTS 32768u
 
@@ -56,31 +57,6 @@ static int diff_world(struct mp_diff_flow *f, const struct mp_diff_flow_opts *o)
 		}
 	}
 	return rc;
-}
-
-static void diff_from_order(const struct shmex_order_report *r, struct shmex_report *o)
-{
-	memset(o, 0, sizeof *o);
-	o->kind = SHMEX_RPT_ORDER;
-	o->what = (uint8_t)r->what;
-	o->status = r->status;
-	o->reason = r->reason;
-	o->side = r->side;
-	o->liquidity = r->liquidity;
-	o->user = r->user;
-	o->symbol = r->symbol;
-	o->order_id = r->order_id;
-	o->client_id = r->client_id;
-	o->seq = r->seq;
-	o->price = r->price;
-	o->last_qty = r->last_qty;
-	o->remaining = r->remaining;
-	o->trade_id = r->trade_id;
-	o->counter_id = r->counter_id;
-	o->filled = r->filled;
-	o->qty = r->qty;
-	o->quote_amount = r->quote_amount;
-	o->fee = r->fee;
 }
 
 static uint16_t diff_reason(int rc, const struct shmex_order_ack *ack)
@@ -243,8 +219,11 @@ static int diff_apply(struct mp_diff_flow *f, const struct mp_diff_req *q, uint6
 		return -1;
 	}
 	const uint32_t first = f->nwant;
-	for (uint32_t i = 0; i < g_ncall; i++)
-		diff_from_order(&g_call[i], &f->want[f->nwant++]);
+	for (uint32_t i = 0; i < g_ncall; i++) {
+		struct shmex_report *w = &f->want[f->nwant++];
+		sx_report_from_order(&g_call[i], w);
+		w->time = 0; /* the engine clock: real time in the daemon */
+	}
 	if (q->op == D_MASS && rc == 0) {
 		struct shmex_report *m = &f->want[f->nwant++];
 		memset(m, 0, sizeof *m);

@@ -7,6 +7,7 @@
  * report, so the hold-back is kept per matcher here.
  */
 #include "bank_diff_ref.h"
+#include "report_convert.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -60,32 +61,6 @@ static uint16_t bd_owner_find(const struct bd_ref *r, uint64_t id)
 {
 	const struct bd_owner *o = &r->owner[id & (BD_MAX_ORDERS - 1)];
 	return o->id == id && id != 0 ? o->session : BD_NO_SESSION;
-}
-
-static void bd_from_order(const struct shmex_order_report *r, struct shmex_report *o)
-{
-	memset(o, 0, sizeof *o);
-	o->kind = SHMEX_RPT_ORDER;
-	o->what = (uint8_t)r->what;
-	o->status = r->status;
-	o->reason = r->reason;
-	o->side = r->side;
-	o->liquidity = r->liquidity;
-	o->user = r->user;
-	o->symbol = r->symbol;
-	o->order_id = r->order_id;
-	o->client_id = r->client_id;
-	o->seq = r->seq;
-	o->price = r->price;
-	o->last_qty = r->last_qty;
-	o->remaining = r->remaining;
-	o->trade_id = r->trade_id;
-	o->counter_id = r->counter_id;
-	o->filled = r->filled;
-	o->qty = r->qty;
-	o->quote_amount = r->quote_amount;
-	o->fee = r->fee;
-	o->time = r->time;
 }
 
 static int bd_push(struct bd_ref *r, uint16_t session, const struct shmex_report *rep)
@@ -216,7 +191,7 @@ int bd_ref_run(struct bd_ref *r, const struct bd_req *q, uint64_t request_no)
 	int has_trep = 0, any_own = 0;
 	uint32_t last_k = 0;
 	for (uint32_t i = 0; i < g_ncall; i++) {
-		bd_from_order(&g_call[i], &rep);
+		sx_report_from_order(&g_call[i], &rep);
 		if (rep.order_id > r->max_id)
 			r->max_id = rep.order_id;
 		uint16_t to;
