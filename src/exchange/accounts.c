@@ -37,71 +37,20 @@ int sx_move(struct shmex_exchange *ex, uint32_t user, uint32_t asset, int64_t d_
 	return 0;
 }
 
-static int sx_funds_args(const struct shmex_exchange *ex, uint32_t user, uint32_t asset,
-			 int64_t amount)
+/* Funds entering or leaving this exchange (deposit, withdrawal, transfer
+ * from or to another exchange of one engine): checks the arguments (the
+ * fee account moves only between exchanges), then the supply or the
+ * balance, numbers the event and moves the balance; the asset's supply
+ * follows, so Σ balances = supply always holds. Every balance is part of
+ * the supply, so bounding the supply bounds every balance and every
+ * amount a trade can move. */
+static int sx_supply_move(struct shmex_exchange *ex, uint32_t user, uint32_t asset, int64_t amount,
+			  int in, uint16_t cause, uint64_t ref, uint64_t *seq)
 {
-	if (user == SHMEX_FEE_ACCOUNT || user > ex->n_users)
-		return SHMEX_E_UNKNOWN_USER;
-	if (!sx_asset_ok(ex, asset))
-		return SHMEX_E_UNKNOWN_ASSET;
-	if (amount <= 0)
-		return SHMEX_E_INVAL;
-	return 0;
-}
-
-int shmex_exchange_deposit(struct shmex_exchange *ex, uint32_t user, uint32_t asset,
-			   int64_t amount, uint64_t ref, uint64_t *seq)
-{
-	int rc = sx_funds_args(ex, user, asset, amount);
+	const int fee_ok = cause == SHMEX_LC_TRANSFER_IN || cause == SHMEX_LC_TRANSFER_OUT;
 	int64_t supply;
 
-	if (rc != 0)
-		return rc;
-	/* Every balance is part of the supply, so bounding the supply bounds
-	 * every balance and every amount a trade can move. */
-	if (__builtin_add_overflow(ex->assets[asset].supply, amount, &supply))
-		return SHMEX_E_OVERFLOW;
-	sx_next_seq(ex);
-	rc = sx_move(ex, user, asset, amount, 0, SHMEX_LC_DEPOSIT, ref, 0);
-	if (rc != 0) {
-		sx_fault(ex, "deposit: balance move refused (%d)", rc);
-		return rc;
-	}
-	ex->assets[asset].supply = supply;
-	if (seq)
-		*seq = ex->cur_seq;
-	return 0;
-}
-
-int shmex_exchange_withdraw(struct shmex_exchange *ex, uint32_t user, uint32_t asset,
-			    int64_t amount, uint64_t ref, uint64_t *seq)
-{
-	int rc = sx_funds_args(ex, user, asset, amount);
-
-	if (rc != 0)
-		return rc;
-	if (sx_account(ex, user, asset)->available < amount)
-		return SHMEX_E_NOFUNDS;
-	sx_next_seq(ex);
-	rc = sx_move(ex, user, asset, -amount, 0, SHMEX_LC_WITHDRAWAL, ref, 0);
-	if (rc != 0) {
-		sx_fault(ex, "withdrawal: balance move refused (%d)", rc);
-		return rc;
-	}
-	ex->assets[asset].supply -= amount;
-	if (seq)
-		*seq = ex->cur_seq;
-	return 0;
-}
-
-/* A move between this exchange and another of the same engine: the supply
- * here follows the funds, so Σ balances = supply holds in each. */
-static int sx_transfer(struct shmex_exchange *ex, uint32_t user, uint32_t asset, int64_t amount,
-		       uint64_t peer, uint64_t *seq, int in)
-{
-	int64_t supply;
-
-	if (user > ex->n_users)
+	if ((user == SHMEX_FEE_ACCOUNT && !fee_ok) || user > ex->n_users)
 		return SHMEX_E_UNKNOWN_USER;
 	if (!sx_asset_ok(ex, asset))
 		return SHMEX_E_UNKNOWN_ASSET;
@@ -116,10 +65,9 @@ static int sx_transfer(struct shmex_exchange *ex, uint32_t user, uint32_t asset,
 		supply = ex->assets[asset].supply - amount;
 	}
 	sx_next_seq(ex);
-	int rc = sx_move(ex, user, asset, in ? amount : -amount, 0,
-			 in ? SHMEX_LC_TRANSFER_IN : SHMEX_LC_TRANSFER_OUT, peer, 0);
+	const int rc = sx_move(ex, user, asset, in ? amount : -amount, 0, cause, ref, 0);
 	if (rc != 0) {
-		sx_fault(ex, "transfer: balance move refused (%d)", rc);
+		sx_fault(ex, "%s: balance move refused (%d)", shmex_ledger_cause_name(cause), rc);
 		return rc;
 	}
 	ex->assets[asset].supply = supply;
@@ -128,16 +76,28 @@ static int sx_transfer(struct shmex_exchange *ex, uint32_t user, uint32_t asset,
 	return 0;
 }
 
+int shmex_exchange_deposit(struct shmex_exchange *ex, uint32_t user, uint32_t asset,
+			   int64_t amount, uint64_t ref, uint64_t *seq)
+{
+	return sx_supply_move(ex, user, asset, amount, 1, SHMEX_LC_DEPOSIT, ref, seq);
+}
+
+int shmex_exchange_withdraw(struct shmex_exchange *ex, uint32_t user, uint32_t asset,
+			    int64_t amount, uint64_t ref, uint64_t *seq)
+{
+	return sx_supply_move(ex, user, asset, amount, 0, SHMEX_LC_WITHDRAWAL, ref, seq);
+}
+
 int shmex_exchange_transfer_in(struct shmex_exchange *ex, uint32_t user, uint32_t asset,
 			       int64_t amount, uint64_t peer, uint64_t *seq)
 {
-	return sx_transfer(ex, user, asset, amount, peer, seq, 1);
+	return sx_supply_move(ex, user, asset, amount, 1, SHMEX_LC_TRANSFER_IN, peer, seq);
 }
 
 int shmex_exchange_transfer_out(struct shmex_exchange *ex, uint32_t user, uint32_t asset,
 				int64_t amount, uint64_t peer, uint64_t *seq)
 {
-	return sx_transfer(ex, user, asset, amount, peer, seq, 0);
+	return sx_supply_move(ex, user, asset, amount, 0, SHMEX_LC_TRANSFER_OUT, peer, seq);
 }
 
 int shmex_exchange_balance(const struct shmex_exchange *ex, uint32_t user, uint32_t asset,
