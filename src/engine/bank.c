@@ -50,26 +50,19 @@ static struct sx_merge *sx_merge_find(struct sx_bank *b, uint16_t session, uint6
 	return NULL;
 }
 
+/* A gateway never waits for the bank, so this wait ends. */
 static void sx_bank_out(struct sx_bank *b, uint32_t g, const struct sx_out *msg)
 {
-	while (shmex_ring_push(&b->gout[g], msg, sizeof *msg) != 1) {
-		if (!__atomic_load_n(&b->e->running, __ATOMIC_ACQUIRE))
-			return;
-		sx_bell_ring(&b->e->bells[g]);
-		sx_cpu_relax();
-	}
-	b->gout_dirty[g] = 1;
+	if (sx_push_wait(b->e, &b->gout[g], msg, sizeof *msg, &b->e->bells[g]))
+		b->gout_dirty[g] = 1;
 }
 
+/* Room was checked first (sx_bank_room): a matcher may be waiting for the
+ * bank to read its ring, so the bank must not wait for it. */
 static void sx_bank_to_matcher(struct sx_bank *b, uint32_t k, const struct sx_cmd *c)
 {
-	while (shmex_ring_push(&b->mcmd[k], c, sizeof *c) != 1) {
-		if (!__atomic_load_n(&b->e->running, __ATOMIC_ACQUIRE))
-			return;
-		sx_bell_ring(&b->e->matcher_bells[k]);
-		sx_cpu_relax();
-	}
-	b->mcmd_dirty[k] = 1;
+	if (sx_push_wait(b->e, &b->mcmd[k], c, sizeof *c, &b->e->matcher_bells[k]))
+		b->mcmd_dirty[k] = 1;
 }
 
 static void sx_broadcast(struct sx_bank *b, struct sx_cmd *c)

@@ -48,6 +48,19 @@ void sx_log(const char *fmt, ...)
 	fprintf(stderr, "%s\n", line);
 }
 
+int sx_push_wait(struct sx_engine *e, struct shmex_ring *r, const void *msg, size_t len,
+		 struct shmex_bell *bell)
+{
+	while (shmex_ring_push(r, msg, len) != 1) {
+		/* acquire: pairs with the control thread's release of running */
+		if (!__atomic_load_n(&e->running, __ATOMIC_ACQUIRE))
+			return 0;
+		sx_bell_ring(bell);
+		sx_cpu_relax();
+	}
+	return 1;
+}
+
 void sx_engine_wake_control(struct sx_engine *e)
 {
 	const uint64_t one = 1;

@@ -349,6 +349,12 @@ struct sx_engine {
 /** Nanoseconds on CLOCK_MONOTONIC (vDSO: no system call). */
 int64_t sx_now_ns(void);
 
+/** Pushes @p msg into @p r, which a trusted agent drains; while it is
+ *  full, rings the reader's @p bell and waits. @return 1, or 0 if the
+ *  engine stops meanwhile (the reader may be gone: nothing is pushed). */
+int sx_push_wait(struct sx_engine *e, struct shmex_ring *r, const void *msg, size_t len,
+		 struct shmex_bell *bell);
+
 /** Rings the eventfd of the control thread (cold path: a system call). */
 void sx_engine_wake_control(struct sx_engine *e);
 

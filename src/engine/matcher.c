@@ -77,19 +77,11 @@ struct sx_matcher {
  * layout, lets the gateway drain in this thread) while its ring is full. */
 static void sx_out_push(struct sx_matcher *m, uint32_t g, const struct sx_out *msg)
 {
-	for (;;) {
-		int rc = shmex_ring_push(&m->out[g], msg, sizeof *msg);
-		if (rc == 1)
-			break;
-		if (m->e->cfg.layout == SX_LAYOUT_SHARED) {
+	if (m->e->cfg.layout == SX_LAYOUT_SHARED) {
+		while (shmex_ring_push(&m->out[g], msg, sizeof *msg) != 1)
 			sx_gateway_drain_out(m->e->gateways[g]);
-		} else {
-			/* Stopping: the reader's thread may be gone already. */
-			if (!__atomic_load_n(&m->e->running, __ATOMIC_ACQUIRE))
-				return;
-			sx_bell_ring(m->out_bell[g]);
-			sx_cpu_relax();
-		}
+	} else if (!sx_push_wait(m->e, &m->out[g], msg, sizeof *msg, m->out_bell[g])) {
+		return; /* stopping: the reader's thread may be gone already */
 	}
 	m->out_dirty[g] = 1;
 }
@@ -203,12 +195,9 @@ static void sx_on_ledger(void *ctx, const struct shmex_ledger_entry *le)
 	}
 	if (!m->journal)
 		return;
-	while (shmex_ring_push(&m->ledger, le, sizeof *le) != 1) {
-		if (!__atomic_load_n(&e->running, __ATOMIC_ACQUIRE))
-			return; /* stopping: the journal may be gone (it folds what is left) */
-		sx_bell_ring(&e->journal_bell);
-		sx_cpu_relax();
-	}
+	/* Stopping: the journal may be gone (it folds what is left). */
+	if (!sx_push_wait(e, &m->ledger, le, sizeof *le, &e->journal_bell))
+		return;
 	m->ledger_open++;
 	m->ledger_pushed = 1;
 }
