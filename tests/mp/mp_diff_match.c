@@ -10,7 +10,6 @@
 
 #include "mp_world.h"
 
-#define MP_IDMAP_SLOTS (1u << 17) /* > 2 x the order records of the world */
 #define MP_KEY_OTHER 0u           /* non-ORDER reports: their own line of pairing */
 
 static int mp_fail(struct mp_diff_match *m, const char *fmt, ...)
@@ -26,53 +25,11 @@ static int mp_fail(struct mp_diff_match *m, const char *fmt, ...)
 	return -1;
 }
 
-static int mp_idmap_init(struct mp_idmap *t)
-{
-	t->mask = MP_IDMAP_SLOTS - 1;
-	t->n = 0;
-	t->key = calloc(MP_IDMAP_SLOTS, sizeof *t->key);
-	t->val = calloc(MP_IDMAP_SLOTS, sizeof *t->val);
-	return t->key && t->val ? 0 : -1;
-}
-
-static void mp_idmap_free(struct mp_idmap *t)
-{
-	free(t->key);
-	free(t->val);
-	memset(t, 0, sizeof *t);
-}
-
-static uint32_t mp_idmap_slot(const struct mp_idmap *t, uint64_t key)
-{
-	uint32_t i = (uint32_t)((key * UINT64_C(0x9E3779B97F4A7C15)) >> 40) & t->mask;
-	while (t->key[i] != 0 && t->key[i] != key)
-		i = (i + 1) & t->mask;
-	return i;
-}
-
-static uint64_t mp_idmap_get(const struct mp_idmap *t, uint64_t key)
-{
-	const uint32_t i = mp_idmap_slot(t, key);
-	return t->key[i] == key ? t->val[i] : 0;
-}
-
-static int mp_idmap_put(struct mp_idmap *t, uint64_t key, uint64_t val)
-{
-	if (t->n >= t->mask / 2)
-		return -1;
-	const uint32_t i = mp_idmap_slot(t, key);
-	t->key[i] = key;
-	t->val[i] = val;
-	t->n++;
-	return 0;
-}
-
 int mp_diff_match_init(struct mp_diff_match *m, uint32_t matchers)
 {
 	memset(m, 0, sizeof *m);
 	m->matchers = matchers;
-	if (mp_idmap_init(&m->order_fwd) || mp_idmap_init(&m->order_back) ||
-	    mp_idmap_init(&m->trade_fwd) || mp_idmap_init(&m->trade_back)) {
+	if (tx_bijection_init(&m->orders) || tx_bijection_init(&m->trades)) {
 		mp_diff_match_free(m);
 		return -1;
 	}
@@ -81,15 +38,13 @@ int mp_diff_match_init(struct mp_diff_match *m, uint32_t matchers)
 
 void mp_diff_match_free(struct mp_diff_match *m)
 {
-	mp_idmap_free(&m->order_fwd);
-	mp_idmap_free(&m->order_back);
-	mp_idmap_free(&m->trade_fwd);
-	mp_idmap_free(&m->trade_back);
+	tx_bijection_free(&m->orders);
+	tx_bijection_free(&m->trades);
 }
 
 uint64_t mp_diff_match_order(const struct mp_diff_match *m, uint64_t id)
 {
-	return id ? mp_idmap_get(&m->order_fwd, id) : 0;
+	return tx_bijection_get(&m->orders, id);
 }
 
 /* The matcher whose events a report numbers (-1: none, or every one). */
@@ -114,24 +69,12 @@ int mp_diff_match_seq(struct mp_diff_match *m, const struct shmex_report *got)
 	return 0;
 }
 
-/* Pairs in-process id @p w with daemon id @p g (both 0: nothing). */
-static int mp_pair(struct mp_diff_match *m, struct mp_idmap *fwd, struct mp_idmap *back,
-		   const char *what, uint64_t w, uint64_t g)
+/* Pairs in-process id @p w with daemon id @p g (id_bijection.h). */
+static int mp_pair(struct mp_diff_match *m, struct tx_bijection *b, const char *what, uint64_t w,
+		   uint64_t g)
 {
-	if (w == 0 && g == 0)
-		return 0;
-	const uint64_t gw = w ? mp_idmap_get(fwd, w) : 0, wg = g ? mp_idmap_get(back, g) : 0;
-	if (w != 0 && g != 0 && gw == 0 && wg == 0) {
-		if (mp_idmap_put(fwd, w, g) || mp_idmap_put(back, g, w))
-			return mp_fail(m, "more ids than the test's tables hold");
-		return 0;
-	}
-	if (gw == g && wg == w)
-		return 0;
-	return mp_fail(m, "%s id %#llx in process, %#llx in the daemon, but %#llx <-> %#llx and "
-			  "%#llx <-> %#llx before",
-		       what, (unsigned long long)w, (unsigned long long)g, (unsigned long long)w,
-		       (unsigned long long)gw, (unsigned long long)wg, (unsigned long long)g);
+	char why[256];
+	return tx_bijection_pair(b, what, w, g, why, sizeof why) ? mp_fail(m, "%s", why) : 0;
 }
 
 static uint32_t mp_key(const struct shmex_report *r)
@@ -164,10 +107,9 @@ static int mp_compare_pair(struct mp_diff_match *m, const struct shmex_report *w
 		if (a.order_id == want_target && b.order_id == got_target)
 			a.order_id = b.order_id = 0;
 	} else {
-		rc |= mp_pair(m, &m->order_fwd, &m->order_back, "order", a.order_id, b.order_id);
-		rc |= mp_pair(m, &m->order_fwd, &m->order_back, "counter", a.counter_id,
-			      b.counter_id);
-		rc |= mp_pair(m, &m->trade_fwd, &m->trade_back, "trade", a.trade_id, b.trade_id);
+		rc |= mp_pair(m, &m->orders, "order", a.order_id, b.order_id);
+		rc |= mp_pair(m, &m->orders, "counter", a.counter_id, b.counter_id);
+		rc |= mp_pair(m, &m->trades, "trade", a.trade_id, b.trade_id);
 		a.order_id = b.order_id = a.counter_id = b.counter_id = 0;
 		a.trade_id = b.trade_id = 0;
 	}

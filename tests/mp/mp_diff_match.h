@@ -27,20 +27,14 @@
 
 #include <stdint.h>
 
+#include "id_bijection.h"
 #include "shmex_report.h"
 
 #define MP_DIFF_MATCHERS 8u
 
-/* One direction of a bijection: an open-addressing table, never shrunk. */
-struct mp_idmap {
-	uint64_t *key, *val;
-	uint32_t mask, n;
-};
-
 struct mp_diff_match {
 	uint32_t matchers;
-	struct mp_idmap order_fwd, order_back; /* in-process id -> daemon id, and back */
-	struct mp_idmap trade_fwd, trade_back;
+	struct tx_bijection orders, trades;    /* in-process id <-> daemon id */
 	uint64_t last_seq[MP_DIFF_MATCHERS];   /* arrival order, per matcher */
 	uint64_t requests, reports;            /* compared so far */
 	char why[1024];                        /* the first difference */

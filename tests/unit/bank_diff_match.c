@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BD_IDMAP_SLOTS (1u << 14) /* grows */
 
 int bd_match_fail(struct bd_match *m, const char *fmt, ...)
 {
@@ -23,69 +22,11 @@ int bd_match_fail(struct bd_match *m, const char *fmt, ...)
 
 /* ---- the bijection ------------------------------------------------------------ */
 
-static int bd_idmap_init(struct bd_idmap *t, uint32_t slots)
-{
-	t->mask = slots - 1;
-	t->n = 0;
-	t->key = calloc(slots, sizeof *t->key);
-	t->val = calloc(slots, sizeof *t->val);
-	return t->key && t->val ? 0 : -1;
-}
-
-static void bd_idmap_free(struct bd_idmap *t)
-{
-	free(t->key);
-	free(t->val);
-	memset(t, 0, sizeof *t);
-}
-
-static uint32_t bd_idmap_slot(const struct bd_idmap *t, uint64_t key)
-{
-	uint32_t i = (uint32_t)((key * UINT64_C(0x9E3779B97F4A7C15)) >> 40) & t->mask;
-	while (t->key[i] != 0 && t->key[i] != key)
-		i = (i + 1) & t->mask;
-	return i;
-}
-
-static uint64_t bd_idmap_get(const struct bd_idmap *t, uint64_t key)
-{
-	const uint32_t i = bd_idmap_slot(t, key);
-	return t->key[i] == key ? t->val[i] : 0;
-}
-
-static int bd_idmap_put(struct bd_idmap *t, uint64_t key, uint64_t val)
-{
-	if (t->n >= t->mask / 2) { /* half full: twice the slots */
-		struct bd_idmap g;
-		if (bd_idmap_init(&g, 2 * (t->mask + 1)) != 0) {
-			bd_idmap_free(&g);
-			return -1;
-		}
-		for (uint32_t i = 0; i <= t->mask; i++)
-			if (t->key[i] != 0) {
-				const uint32_t j = bd_idmap_slot(&g, t->key[i]);
-				g.key[j] = t->key[i];
-				g.val[j] = t->val[i];
-				g.n++;
-			}
-		bd_idmap_free(t);
-		*t = g;
-	}
-	const uint32_t i = bd_idmap_slot(t, key);
-	t->key[i] = key;
-	t->val[i] = val;
-	t->n++;
-	return 0;
-}
-
 int bd_match_init(struct bd_match *m, const struct bd_world *w)
 {
 	memset(m, 0, sizeof *m);
 	m->w = w;
-	if (bd_idmap_init(&m->order_fwd, BD_IDMAP_SLOTS) ||
-	    bd_idmap_init(&m->order_back, BD_IDMAP_SLOTS) ||
-	    bd_idmap_init(&m->trade_fwd, BD_IDMAP_SLOTS) ||
-	    bd_idmap_init(&m->trade_back, BD_IDMAP_SLOTS)) {
+	if (tx_bijection_init(&m->orders) || tx_bijection_init(&m->trades)) {
 		bd_match_free(m);
 		return -1;
 	}
@@ -94,41 +35,26 @@ int bd_match_init(struct bd_match *m, const struct bd_world *w)
 
 void bd_match_free(struct bd_match *m)
 {
-	bd_idmap_free(&m->order_fwd);
-	bd_idmap_free(&m->order_back);
-	bd_idmap_free(&m->trade_fwd);
-	bd_idmap_free(&m->trade_back);
+	tx_bijection_free(&m->orders);
+	tx_bijection_free(&m->trades);
 }
 
 uint64_t bd_match_order(const struct bd_match *m, uint64_t id)
 {
-	return id ? bd_idmap_get(&m->order_fwd, id) : 0;
+	return tx_bijection_get(&m->orders, id);
 }
 
-/* Pairs reference id @p w with engine id @p g (both 0: nothing). */
-static int bd_pair(struct bd_match *m, struct bd_idmap *fwd, struct bd_idmap *back,
-		   const char *what, uint64_t w, uint64_t g)
+/* Pairs reference id @p w with engine id @p g (id_bijection.h). */
+static int bd_pair(struct bd_match *m, struct tx_bijection *b, const char *what, uint64_t w,
+		   uint64_t g)
 {
-	if (w == 0 && g == 0)
-		return 0;
-	const uint64_t gw = w ? bd_idmap_get(fwd, w) : 0, wg = g ? bd_idmap_get(back, g) : 0;
-	if (w != 0 && g != 0 && gw == 0 && wg == 0) {
-		if (bd_idmap_put(fwd, w, g) || bd_idmap_put(back, g, w))
-			return bd_match_fail(m, "out of memory for ids");
-		return 0;
-	}
-	if (gw == g && wg == w)
-		return 0;
-	return bd_match_fail(m, "%s id %#llx in the reference, %#llx in the engine, but %#llx <-> "
-				"%#llx and %#llx <-> %#llx before",
-			     what, (unsigned long long)w, (unsigned long long)g,
-			     (unsigned long long)w, (unsigned long long)gw, (unsigned long long)wg,
-			     (unsigned long long)g);
+	char why[256];
+	return tx_bijection_pair(b, what, w, g, why, sizeof why) ? bd_match_fail(m, "%s", why) : 0;
 }
 
 int bd_match_bind(struct bd_match *m, uint64_t ref, uint64_t eng)
 {
-	return bd_pair(m, &m->order_fwd, &m->order_back, "order", ref, eng);
+	return bd_pair(m, &m->orders, "order", ref, eng);
 }
 
 /* ---- one pair -------------------------------------------------------------------- */
@@ -164,10 +90,10 @@ static int bd_compare(struct bd_match *m, const struct bd_item *w, const struct 
 		if (a.order_id == want_target && b.order_id == got_target)
 			a.order_id = b.order_id = 0;
 	} else {
-		rc |= bd_pair(m, &m->order_fwd, &m->order_back, "order", a.order_id, b.order_id);
-		rc |= bd_pair(m, &m->order_fwd, &m->order_back, "counter", a.counter_id,
+		rc |= bd_pair(m, &m->orders, "order", a.order_id, b.order_id);
+		rc |= bd_pair(m, &m->orders, "counter", a.counter_id,
 			      b.counter_id);
-		rc |= bd_pair(m, &m->trade_fwd, &m->trade_back, "trade", a.trade_id, b.trade_id);
+		rc |= bd_pair(m, &m->trades, "trade", a.trade_id, b.trade_id);
 		a.order_id = b.order_id = a.counter_id = b.counter_id = 0;
 		a.trade_id = b.trade_id = 0;
 	}

@@ -28,17 +28,12 @@
 #include <stdint.h>
 
 #include "bank_diff_ref.h"
+#include "id_bijection.h"
 
 /* One direction of a bijection: open addressing, never shrunk. */
-struct bd_idmap {
-	uint64_t *key, *val;
-	uint32_t mask, n;
-};
-
 struct bd_match {
 	const struct bd_world *w;
-	struct bd_idmap order_fwd, order_back; /* reference id -> engine id, and back */
-	struct bd_idmap trade_fwd, trade_back;
+	struct tx_bijection orders, trades;    /* reference id <-> engine id */
 	uint64_t last_seq[BD_SESSIONS][BD_MAX_MATCHERS]; /* arrival order, per session and
 							    matcher */
 	uint64_t compared;                     /* reports compared */
