@@ -300,18 +300,6 @@ static void sx_reject(struct sx_matcher *m, const struct sx_cmd *c, uint16_t rea
 	sx_emit_own(m, &rep);
 }
 
-static uint16_t sx_reason_of(int rc, const struct shmex_order_ack *ack)
-{
-	if (ack->reason)
-		return ack->reason;
-	switch (rc) {
-	case SHMEX_E_UNKNOWN_USER: return SHMEX_R_UNKNOWN_USER;
-	case SHMEX_E_UNKNOWN_SYMBOL: return SHMEX_R_UNKNOWN_SYMBOL;
-	case SHMEX_E_UNKNOWN_ORDER: return SHMEX_R_UNKNOWN_ORDER;
-	default: return SHMEX_R_BAD_REQUEST;
-	}
-}
-
 static void sx_run_target(struct sx_matcher *m, const struct sx_cmd *c)
 {
 	struct shmex_order_ack ack;

@@ -1,7 +1,8 @@
 /*
  * An exchange order report (include/shmex/exchange.h) as the report
- * message a session reads (shm/shmex_report.h): the matcher's conversion,
- * also what the differential tests convert their reference's reports with.
+ * message a session reads (shm/shmex_report.h), and the reason of a call
+ * that made none: the matcher's conversions, also what the differential
+ * tests use on their reference's reports.
  */
 #ifndef SX_REPORT_CONVERT_H
 #define SX_REPORT_CONVERT_H
@@ -37,6 +38,20 @@ static inline void sx_report_from_order(const struct shmex_order_report *r,
 	o->quote_amount = r->quote_amount;
 	o->fee = r->fee;
 	o->time = r->time;
+}
+
+/* The reason a session is told when an exchange call made no report: the
+ * ack's, else one named after the call's error code. */
+static inline uint16_t sx_reason_of(int rc, const struct shmex_order_ack *ack)
+{
+	if (ack->reason)
+		return ack->reason;
+	switch (rc) {
+	case SHMEX_E_UNKNOWN_USER: return SHMEX_R_UNKNOWN_USER;
+	case SHMEX_E_UNKNOWN_SYMBOL: return SHMEX_R_UNKNOWN_SYMBOL;
+	case SHMEX_E_UNKNOWN_ORDER: return SHMEX_R_UNKNOWN_ORDER;
+	default: return SHMEX_R_BAD_REQUEST;
+	}
 }
 
 #endif /* SX_REPORT_CONVERT_H */

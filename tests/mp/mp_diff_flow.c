@@ -59,18 +59,6 @@ static int diff_world(struct mp_diff_flow *f, const struct mp_diff_flow_opts *o)
 	return rc;
 }
 
-static uint16_t diff_reason(int rc, const struct shmex_order_ack *ack)
-{
-	if (ack->reason)
-		return ack->reason;
-	switch (rc) {
-	case SHMEX_E_UNKNOWN_USER: return SHMEX_R_UNKNOWN_USER;
-	case SHMEX_E_UNKNOWN_SYMBOL: return SHMEX_R_UNKNOWN_SYMBOL;
-	case SHMEX_E_UNKNOWN_ORDER: return SHMEX_R_UNKNOWN_ORDER;
-	default: return SHMEX_R_BAD_REQUEST;
-	}
-}
-
 /* The answer to a request that made no report. */
 static void diff_reject(const struct mp_diff_req *q, uint16_t reason, struct shmex_report *o)
 {
@@ -233,7 +221,7 @@ static int diff_apply(struct mp_diff_flow *f, const struct mp_diff_req *q, uint6
 		m->last_qty = count;
 		m->seq = shmex_exchange_seq(f->ex);
 	} else if (f->nwant == first) {
-		diff_reject(q, diff_reason(rc, &ack), &f->want[f->nwant++]);
+		diff_reject(q, sx_reason_of(rc, &ack), &f->want[f->nwant++]);
 	}
 	for (uint32_t i = first; i < f->nwant; i++) {
 		struct shmex_report *w = &f->want[i];

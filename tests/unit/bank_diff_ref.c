@@ -94,18 +94,6 @@ static int bd_final(uint8_t status)
 	       status == SHMEX_OS_REJECTED || status == SHMEX_OS_EXPIRED;
 }
 
-static uint16_t bd_reason_of(int rc, const struct shmex_order_ack *ack)
-{
-	if (ack->reason)
-		return ack->reason;
-	switch (rc) {
-	case SHMEX_E_UNKNOWN_USER: return SHMEX_R_UNKNOWN_USER;
-	case SHMEX_E_UNKNOWN_SYMBOL: return SHMEX_R_UNKNOWN_SYMBOL;
-	case SHMEX_E_UNKNOWN_ORDER: return SHMEX_R_UNKNOWN_ORDER;
-	default: return SHMEX_R_BAD_REQUEST;
-	}
-}
-
 /* sx_reject() */
 static void bd_reject(const struct bd_req *q, uint16_t reason, struct shmex_report *o)
 {
@@ -248,7 +236,7 @@ int bd_ref_run(struct bd_ref *r, const struct bd_req *q, uint64_t request_no)
 		fin = trep; /* another session of the user owns it: a copy */
 		r->copies++;
 	} else {
-		bd_reject(q, q->op == BD_REFUSE ? q->reason : bd_reason_of(rc, &ack), &fin);
+		bd_reject(q, q->op == BD_REFUSE ? q->reason : sx_reason_of(rc, &ack), &fin);
 	}
 	for (uint32_t k = 0; k < BD_MAX_MATCHERS; k++)
 		if (pend[k].has && bd_push(r, q->session, &pend[k].rep) != 0)
