@@ -318,6 +318,7 @@ static void sx_merge_add(struct sx_bank *b, struct sx_merge *mg, const struct sx
 	/* A ping's or mass cancel's sequence: the engine's now, at or beyond
 	 * every event reported before it (each matcher's own would not be). */
 	if (out.rep.kind == SHMEX_RPT_PONG || out.rep.kind == SHMEX_RPT_MASS_CANCEL)
+		/* relaxed: at least every number this thread saw (seq_counter) */
 		out.rep.seq = __atomic_load_n(&b->e->seq_counter, __ATOMIC_RELAXED);
 	if (g < b->G)
 		sx_bank_out(b, g, &out);

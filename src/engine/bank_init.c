@@ -50,6 +50,7 @@ static void sx_bank_mark(struct sx_bank *b)
 {
 	struct shmex_ledger_entry mark;
 	memset(&mark, 0, sizeof mark);
+	/* relaxed: at least this thread's last number, by coherence (engine.h) */
 	mark.seq = __atomic_load_n(&b->e->seq_counter, __ATOMIC_RELAXED);
 	sx_bank_on_ledger(b, &mark);
 	b->marked_seq = mark.seq;

@@ -308,7 +308,12 @@ struct sx_engine {
 	/* ledger rings, one per exchange (journal streams) */
 	uint32_t nstreams;
 	void *ledger_mem[SX_MAX_STREAMS];
-	/* every exchange takes its event numbers here (several matchers) */
+	/* every exchange takes its event numbers here (several matchers):
+	 * written only by relaxed atomic adds (sx_next_seq() says why that
+	 * orders the numbers); read with relaxed loads, which by coherence
+	 * return at least the reader's own last number, all that a frontier
+	 * mark or a reported sequence needs; nothing else is published
+	 * through it */
 	_Alignas(64) uint64_t seq_counter;
 	uint8_t seq_pad[56];
 	/* slots of the gw_ctl and note rings: more than a gateway can ever have

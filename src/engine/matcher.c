@@ -209,6 +209,7 @@ static void sx_push_mark(struct sx_matcher *m)
 {
 	struct shmex_ledger_entry mark;
 	memset(&mark, 0, sizeof mark);
+	/* relaxed: at least this thread's last number, by coherence (engine.h) */
 	mark.seq = m->shard ? __atomic_load_n(&m->e->seq_counter, __ATOMIC_RELAXED)
 			    : shmex_exchange_seq(m->ex);
 	sx_on_ledger(m, &mark);
